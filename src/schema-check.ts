@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { type Diagnostic, escapePointerToken } from './diagnostics.js';
+import { SCHEMA_PATH } from './paths.js';
+
+// ajv ships CommonJS with a default export; under NodeNext it arrives as module.default.
+const Ajv = AjvModule.default;
+
+type JsonSchema = Record<string, unknown>;
+
+let cached: { validate: ValidateFunction; schema: JsonSchema } | undefined;
+
+/** The JSON Schema the validator uses: the very file shipped at schema/lb.schema.json. */
+export function loadSchema(): JsonSchema {
+  return compiled().schema;
+}
+
+function compiled() {
+  if (!cached) {
+    const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as JsonSchema;
+    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
+    ajv.addFormat('ipv4', IPV4);
+    ajv.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
+    cached = { validate: ajv.compile(schema), schema };
+  }
+  return cached;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+
+/** Diagnostic codes whose pointer names a key (line:col of the key, not its value). */
+export const KEY_CODES: ReadonlySet<string> = new Set(['UNKNOWN_KEY']);
+
+/** Checks the shape of lb.yaml against the JSON Schema; returns every problem at once. */
+export function checkSchema(data: unknown): Diagnostic[] {
+  const { validate, schema } = compiled();
+  if (validate(data)) return [];
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const e of validate.errors ?? []) {
+    const d = toDiagnostic(e, schema, data);
+    if (!d) continue;
+    const key = `${d.code} ${d.path}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out;
+}
+
+function subschema(schema: JsonSchema, schemaPath: string): JsonSchema | undefined {
+  // schemaPath is like '#/properties/vrrp/properties/routerId/maximum'; drop the keyword.
+  const parts = schemaPath.replace(/^#\//, '').split('/').slice(0, -1);
+  let cur: unknown = schema;
+  for (const p of parts) cur = (cur as Record<string, unknown> | undefined)?.[p];
+  return cur as JsonSchema | undefined;
+}
+
+function valueAt(data: unknown, ptr: string): unknown {
+  let cur = data;
+  for (const seg of ptr.split('/').slice(1)) {
+    cur = (cur as Record<string, unknown> | undefined)?.[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
+  return cur;
+}
+
+function show(v: unknown): string {
+  return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+}
+
+function fieldName(ptr: string): string {
+  const last = ptr.split('/').pop() ?? '';
+  return /^\d+$/.test(last) ? ptr.split('/').slice(-2).join('/') : last;
+}
+
+function toDiagnostic(e: ErrorObject, schema: JsonSchema, data: unknown): Diagnostic | undefined {
+  const sub = subschema(schema, e.schemaPath) ?? {};
+  const desc = typeof sub.description === 'string' ? ` (${sub.description})` : '';
+  const path = e.instancePath;
+  const value = valueAt(data, path);
+  const err = (code: string, p: string, message: string): Diagnostic => ({ severity: 'error', code, path: p, message });
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = (e.params as { additionalProperty: string }).additionalProperty;
+      const allowed = Object.keys((sub.properties as object | undefined) ?? {}).filter((k) => k !== '$schema');
+      const near = closest(key, allowed);
+      return err(
+        'UNKNOWN_KEY',
+        `${path}/${escapePointerToken(key)}`,
+        `unknown key ${show(key)}; ${near ? `did you mean ${show(near)}? ` : ''}allowed here: ${allowed.join(', ')}`,
+      );
+    }
+    case 'required': {
+      const key = (e.params as { missingProperty: string }).missingProperty;
+      const prop = (sub.properties as Record<string, JsonSchema> | undefined)?.[key];
+      const pdesc = typeof prop?.description === 'string' ? ` (${prop.description})` : '';
+      return err('MISSING_KEY', path, `missing required key ${show(key)}${pdesc}; add it here`);
+    }
+    case 'type':
+      return err('WRONG_TYPE', path, `${fieldName(path) || 'the document'} must be ${article((e.params as { type: string }).type)}, not ${typeOf(value)} ${show(value)}${desc}`);
+    case 'const':
+      if (path === '/version') {
+        return err('UNSUPPORTED_VERSION', path, `unsupported spec version ${show(value)}; this lbbake reads version: 1`);
+      }
+      return err('BAD_VALUE', path, `must be ${show((e.params as { allowedValue: unknown }).allowedValue)}`);
+    case 'enum': {
+      const allowed = (e.params as { allowedValues: unknown[] }).allowedValues;
+      return err('BAD_VALUE', path, `${show(value)} is not allowed; use one of ${allowed.map(show).join(', ')}`);
+    }
+    case 'format':
+      if ((e.params as { format: string }).format === 'ipv4') {
+        return err('BAD_IPV4', path, `${show(value)} is not an IPv4 address; write four numbers 0..255 like 10.0.0.10 (no prefix, no hostname)`);
+      }
+      return err('BAD_VALUE', path, `${show(value)} has the wrong format${desc}`);
+    case 'pattern':
+      return err('BAD_STRING', path, `${show(value)} cannot be used for ${fieldName(path)}: ${typeof sub['x-fix'] === 'string' ? sub['x-fix'] : 'see the schema'}`);
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum':
+    case 'exclusiveMaximum': {
+      const range = rangeText(sub);
+      const code = /port$/i.test(path) ? 'BAD_PORT' : 'OUT_OF_RANGE';
+      return err(code, path, `${show(value)} is out of range; use ${range}${desc}`);
+    }
+    case 'minItems':
+    case 'maxItems':
+      return err('BAD_COUNT', path, `${fieldName(path)} ${e.message}${desc}`);
+    case 'minLength':
+    case 'maxLength':
+      return err('BAD_LENGTH', path, `${fieldName(path)} ${e.message}`);
+    default:
+      return err('SCHEMA', path, `${e.message ?? 'invalid'}${desc}`);
+  }
+}
+
+function rangeText(sub: JsonSchema): string {
+  const lo = sub.minimum ?? (sub.exclusiveMinimum !== undefined ? `more than ${sub.exclusiveMinimum}` : undefined);
+  const hi = sub.maximum;
+  if (typeof lo === 'number' && hi !== undefined) return `${lo}..${hi}`;
+  if (lo !== undefined && hi !== undefined) return `${lo} and at most ${hi}`;
+  return lo !== undefined ? `at least ${lo}` : `at most ${hi}`;
+}
+
+function article(t: string): string {
+  return /^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`;
+}
+
+function typeOf(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'number' && !Number.isInteger(v)) return 'the fraction';
+  return `the ${typeof v}`;
+}
+
+/** The allowed key closest to a misspelt one (edit distance ≤ 2), if any. */
+function closest(word: string, options: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = 3;
+  for (const o of options) {
+    const d = editDistance(word.toLowerCase(), o.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = o;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = dp[0];
+    dp[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = dp[j];
+      dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return dp[b.length];
+}
