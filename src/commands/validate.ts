@@ -1,0 +1,13 @@
+import type { Argv } from 'yargs';
+import { type Common, EXIT, type Io, loadModel } from './common.js';
+
+export const command = 'validate <file>';
+export const describe = 'check lb.yaml and print every problem with line:col and a fix';
+export const builder = (y: Argv) => y.positional('file', { type: 'string', demandOption: true });
+
+export function handler(a: Common, io: Io): number {
+  const m = loadModel(a, io);
+  if (typeof m === 'number') return m;
+  if (!a.json) io.stderr(`${a.file}: valid (${m.nodes.length} nodes, ${m.services.length} services)\n`);
+  return EXIT.OK;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // suites that build network namespaces must not race for the same names
+    fileParallelism: true,
+    pool: 'forks',
+  },
+});
