@@ -1,0 +1,556 @@
+/**
+ * A test network of Linux network namespaces for the live HA suite (test/live) and the benchmark
+ * (bench/run.ts): two LB nodes running the keepalived + haproxy configs `lbbake render` writes,
+ * three TLS apiserver stand-ins and a client, joined by a bridge in its own namespace. Nothing
+ * is connected to the root namespace; every address is in 198.18.0.0/15.
+ *
+ *   lbl-<pid>-sw   br0 (fixed MAC, stp off, mcast_snooping 0) -- p-lb0 p-lb1 p-m0 p-m1 p-m2 p-cl
+ *   lbl-<pid>-lb0  eth0 198.18.0.11   } VIP 198.18.0.100; each node also has its own PID and
+ *   lbl-<pid>-lb1  eth0 198.18.0.12   } mount namespaces (private /run, /etc/keepalived, ...)
+ *   lbl-<pid>-m0..m2  198.18.0.21-23  TLS :6443, /readyz 200 (500 while <state>/<name>.bad exists)
+ *   lbl-<pid>-cl   198.18.0.50        probe (test/helpers/lab/probe.py)
+ *
+ * Namespace names carry the owning process id, so labs of parallel test files never collide and
+ * a lab whose owner died (interrupted run) is recognised and removed by the next one.
+ * Every wait is bounded; destroy() is idempotent and also runs on exit/SIGINT/SIGTERM.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { stringify } from 'yaml';
+import { compile } from '../../src/pipeline.js';
+import type { Model } from '../../src/model.js';
+import { PKG_ROOT } from '../../src/paths.js';
+import { type FileSet, renderNode } from '../../src/render.js';
+import { writeTree } from '../../src/write.js';
+
+export const PREFIX = 'lbl-';
+export const VIP = '198.18.0.100';
+export const PORT = 6443;
+export const CLIENT = '198.18.0.50';
+export const LB_NODES = [
+  { name: 'lb-0', role: 'lb0', address: '198.18.0.11' },
+  { name: 'lb-1', role: 'lb1', address: '198.18.0.12' },
+] as const;
+export const BACKENDS = [
+  { name: 'm0', address: '198.18.0.21' },
+  { name: 'm1', address: '198.18.0.22' },
+  { name: 'm2', address: '198.18.0.23' },
+] as const;
+export type LbName = (typeof LB_NODES)[number]['name'];
+export type BackendName = (typeof BACKENDS)[number]['name'];
+
+const LAB_DIR = join(PKG_ROOT, 'test', 'helpers', 'lab');
+const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const BRIDGE_MAC = '02:00:5e:18:00:01';
+
+// ---------------------------------------------------------------------------------------------
+// lb.yaml for the lab
+
+export interface LabVrrp {
+  version?: 2 | 3;
+  advertInterval?: number;
+  mode?: 'unicast' | 'multicast';
+  preempt?: boolean;
+  auth?: { pass: string } | null;
+  check?: { interval?: number; fall?: number; rise?: number; onFailure?: 'fault' | 'lower-priority'; weight?: number };
+}
+
+/**
+ * lb.yaml text for the lab: the shape of examples/k8s-apiserver.yaml with lab addresses. vrrp
+ * keys given here replace the example's; `auth: null` drops the password (needed for VRRPv3).
+ */
+export function labYaml(vrrp: LabVrrp = {}): string {
+  const { auth, ...rest } = vrrp;
+  const v: Record<string, unknown> = { routerId: 18, advertInterval: 1, mode: 'unicast', preempt: true, ...rest };
+  if (auth !== null) v.auth = auth ?? { pass: 'k8sHA-18' };
+  return stringify({
+    version: 1,
+    name: 'lab',
+    target: { os: 'debian12' },
+    vip: { address: VIP, prefix: 32, interface: 'eth0' },
+    vrrp: v,
+    nodes: LB_NODES.map((n) => ({ name: n.name, address: n.address })),
+    services: [
+      {
+        name: 'kubernetes-apiserver',
+        port: PORT,
+        balance: 'roundrobin',
+        health: { type: 'https', path: '/readyz' },
+        servers: BACKENDS.map((b) => ({ name: b.name, address: b.address })),
+      },
+    ],
+    stats: { port: 1080, bind: '127.0.0.1', user: 'admin' },
+  });
+}
+
+/** The normalized model of an lb.yaml; throws with the diagnostics when it does not compile. */
+export function labModel(yamlText: string): Model {
+  const r = compile(yamlText);
+  if (!r.model) throw new Error(`lab lb.yaml does not compile: ${JSON.stringify(r.diagnostics)}`);
+  return r.model;
+}
+
+/** What `lbbake render --node X` writes for each lab node. */
+export function renderLab(yamlText: string): Record<LbName, FileSet> {
+  const m = labModel(yamlText);
+  const out = {} as Record<LbName, FileSet>;
+  for (const n of m.nodes) out[n.name as LbName] = renderNode(m, n);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// small process helpers
+
+interface RunResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[], timeoutMs = 20_000): RunResult {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { status: r.status ?? 128, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+function must(cmd: string, args: string[], timeoutMs = 20_000): string {
+  const r = run(cmd, args, timeoutMs);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.trim() || r.stdout.trim()}`);
+  return r.stdout;
+}
+
+/**
+ * systemd starts haproxy.service with a hard open-files limit of 524288; the rendered
+ * `maxconn 20000` needs about 40k descriptors and haproxy >= 2.3 refuses to start below that
+ * (strict-limits). Where this process's hard limit is lower and cannot be raised (a container
+ * without CAP_SYS_RESOURCE), the daemon gets `-n` (global maxconn) on its command line; the
+ * config file itself stays unmodified.
+ */
+function maxconnOverride(): string {
+  const hard = Number(run('sh', ['-c', 'ulimit -Hn']).stdout.trim());
+  if (!Number.isFinite(hard) || hard >= 45_000) return '';
+  return ` -n ${Math.max(256, Math.floor((hard - 1000) / 2))}`;
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Polls `fn` every `intervalMs` until it returns a truthy value (returned) or `timeoutMs` passes
+ * (throws with `what`). Bounded in time and in attempts.
+ */
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | false | null | Promise<T | undefined | false | null>,
+  opts: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<T> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
+  const intervalMs = opts.intervalMs ?? 100;
+  const deadline = Date.now() + timeoutMs;
+  const maxTries = Math.ceil(timeoutMs / intervalMs) + 1;
+  for (let i = 0; i < maxTries; i++) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() >= deadline) break;
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+function listNamespaces(): string[] {
+  const r = run('ip', ['netns', 'list']);
+  return r.stdout
+    .split('\n')
+    .map((l) => l.split(' ')[0])
+    .filter(Boolean);
+}
+
+/** SIGKILLs every process in the namespace (all of them were started by this lab) and deletes it. */
+function removeNamespace(ns: string): void {
+  for (let i = 0; i < 5; i++) {
+    const pids = run('ip', ['netns', 'pids', ns])
+      .stdout.split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
+    if (pids.length === 0) break;
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    spawnSync('sleep', ['0.1']);
+  }
+  run('ip', ['netns', 'del', ns]);
+}
+
+/** Removes `lbl-<pid>-*` namespaces whose owning process no longer runs (an interrupted run). */
+export function cleanStale(): string[] {
+  const removed: string[] = [];
+  for (const ns of listNamespaces()) {
+    const m = /^lbl-(\d+)-/.exec(ns);
+    if (m && Number(m[1]) !== process.pid && !alive(Number(m[1]))) {
+      removeNamespace(ns);
+      removed.push(ns);
+    }
+  }
+  return removed;
+}
+
+// ---------------------------------------------------------------------------------------------
+// the lab
+
+export interface ProbeResult {
+  t: number;
+  ok: boolean;
+  body?: string;
+  err?: string;
+}
+
+/** Which backend answered and through which LB node, from a probe body "m1 via 198.18.0.11". */
+export function parseBody(body: string | undefined): { backend: string; lb: LbName | undefined } | undefined {
+  const m = /^(\S+) via (\S+)$/.exec(body ?? '');
+  if (!m) return undefined;
+  return { backend: m[1], lb: LB_NODES.find((n) => n.address === m[2])?.name };
+}
+
+interface NodeState {
+  launcher?: ChildProcess;
+  init?: number;
+}
+
+export interface Watcher {
+  results: ProbeResult[];
+  /** Resolves with every result so far once the probe has stopped. */
+  stop(): Promise<ProbeResult[]>;
+}
+
+const liveLabs = new Set<NetLab>();
+let hooksInstalled = false;
+function installExitHooks(): void {
+  if (hooksInstalled) return;
+  hooksInstalled = true;
+  const all = () => {
+    for (const l of liveLabs) l.destroy();
+  };
+  process.on('exit', all);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      all();
+      process.exit(128 + (sig === 'SIGINT' ? 2 : sig === 'SIGTERM' ? 15 : 1));
+    });
+  }
+}
+
+export class NetLab {
+  readonly dir: string;
+  private readonly nodes = new Map<LbName, NodeState>();
+  private backendProcs: ChildProcess[] = [];
+  private watchers = new Set<ChildProcess>();
+  private destroyed = false;
+
+  private constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), 'lbl-lab-'));
+  }
+
+  /** Namespace name of a lab member: sw, lb0, lb1, m0..m2, cl. */
+  ns(role: string): string {
+    return `${PREFIX}${process.pid}-${role}`;
+  }
+
+  private roleOf(node: LbName): string {
+    return LB_NODES.find((n) => n.name === node)!.role;
+  }
+
+  nodeNs(node: LbName): string {
+    return this.ns(this.roleOf(node));
+  }
+
+  /** Builds the network and starts the backends; LB nodes are started with startNode(). */
+  static async create(): Promise<NetLab> {
+    cleanStale();
+    installExitHooks();
+    const lab = new NetLab();
+    liveLabs.add(lab);
+    try {
+      lab.build();
+      await lab.startBackends();
+    } catch (err) {
+      lab.destroy();
+      throw err;
+    }
+    return lab;
+  }
+
+  private build(): void {
+    const sw = this.ns('sw');
+    const members: Array<[string, string]> = [
+      ...LB_NODES.map((n) => [n.role, n.address] as [string, string]),
+      ...BACKENDS.map((b) => [b.name, b.address] as [string, string]),
+      ['cl', CLIENT],
+    ];
+    for (const [role] of [['sw'], ...members]) must('ip', ['netns', 'add', this.ns(role)]);
+    must('ip', ['-n', sw, 'link', 'add', 'br0', 'address', BRIDGE_MAC, 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0']);
+    must('ip', ['-n', sw, 'link', 'set', 'br0', 'up']);
+    must('ip', ['-n', sw, 'link', 'set', 'lo', 'up']);
+    for (const [role, addr] of members) {
+      const ns = this.ns(role);
+      must('ip', ['-n', sw, 'link', 'add', `p-${role}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+      must('ip', ['-n', sw, 'link', 'set', `p-${role}`, 'master', 'br0', 'up']);
+      must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+      must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
+      must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+    }
+    // TLS material for the apiserver stand-ins
+    must('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', '/CN=lbbake-lab-apiserver', '-keyout', join(this.dir, 'key.pem'), '-out', join(this.dir, 'cert.pem'),
+    ]);
+    mkdirSync(join(this.dir, 'state'), { recursive: true });
+  }
+
+  private async startBackends(): Promise<void> {
+    for (const b of BACKENDS) {
+      const log = openSync(join(this.dir, `${b.name}.log`), 'a');
+      const p = spawn(
+        'ip',
+        ['netns', 'exec', this.ns(b.name), PYTHON, join(LAB_DIR, 'backend.py'), b.name, b.address, String(PORT),
+          join(this.dir, 'cert.pem'), join(this.dir, 'key.pem'), join(this.dir, 'state')],
+        { stdio: ['ignore', log, log] },
+      );
+      closeSync(log);
+      this.backendProcs.push(p);
+    }
+    await waitFor('backends listening', () =>
+      BACKENDS.every((b) => readFileSync(join(this.dir, `${b.name}.log`), 'utf8').includes('listening')),
+    { timeoutMs: 20_000, intervalMs: 100 });
+  }
+
+  /** Makes a backend's /readyz answer 500 (ready=false) or 200 (ready=true). */
+  setReady(backend: BackendName, ready: boolean): void {
+    const f = join(this.dir, 'state', `${backend}.bad`);
+    if (ready) rmSync(f, { force: true });
+    else writeFileSync(f, '');
+  }
+
+  nodeRoot(node: LbName): string {
+    return join(this.dir, node, 'root');
+  }
+
+  logFile(node: LbName, daemon: 'keepalived' | 'haproxy' | 'init'): string {
+    return join(this.dir, node, `${daemon}.log`);
+  }
+
+  readLog(node: LbName, daemon: 'keepalived' | 'haproxy' | 'init'): string {
+    const f = this.logFile(node, daemon);
+    return existsSync(f) ? readFileSync(f, 'utf8') : '';
+  }
+
+  /**
+   * Writes a node's rendered files exactly as `lbbake render -o ROOT` does (writeTree), plus the
+   * owner each entry asks for. Replaces the node's previous files.
+   */
+  writeNodeFiles(node: LbName, files: FileSet): void {
+    const root = this.nodeRoot(node);
+    rmSync(root, { recursive: true, force: true });
+    mkdirSync(join(root, 'var', 'lib', 'haproxy'), { recursive: true });
+    writeTree(root, files);
+    for (const [rel, f] of files) must('chown', [f.owner, join(root, rel)]);
+  }
+
+  /** Replaces one file of a node's tree (used by the bench's "guide verbatim" transform). */
+  patchNodeFile(node: LbName, rel: string, edit: (text: string) => string): void {
+    const p = join(this.nodeRoot(node), rel);
+    writeFileSync(p, edit(readFileSync(p, 'utf8')));
+    chmodSync(p, 0o600);
+  }
+
+  /** Host PID of the node's PID-namespace init, if the node runs. */
+  initPid(node: LbName): number | undefined {
+    const s = this.nodes.get(node);
+    return s?.init !== undefined && alive(s.init) ? s.init : undefined;
+  }
+
+  /**
+   * Starts a node: fresh PID + mount namespaces in its netns, private /run and config dirs, the
+   * net.* sysctls of its rendered drop-in, then haproxy and keepalived as the Debian units do.
+   */
+  async startNode(node: LbName, opts: { haproxy?: boolean; keepalived?: boolean } = {}): Promise<void> {
+    if (this.initPid(node)) throw new Error(`${node} already runs`);
+    const ns = this.nodeNs(node);
+    const addr = LB_NODES.find((n) => n.name === node)!.address;
+    const root = this.nodeRoot(node);
+    if (!existsSync(join(root, 'etc', 'keepalived', 'keepalived.conf'))) throw new Error(`${node}: no files written`);
+    // a restarted node has no VIP left over from a killed keepalived
+    must('ip', ['-n', ns, 'addr', 'flush', 'dev', 'eth0']);
+    must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
+    this.applySysctls(node);
+    rmSync(join(root, 'ready'), { force: true });
+    const log = openSync(this.logFile(node, 'init'), 'a');
+    const launcher = spawn(
+      'ip',
+      ['netns', 'exec', ns, 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--mount', '--propagation', 'private',
+        'sh', join(LAB_DIR, 'node-init.sh'), root, PYTHON],
+      { stdio: ['ignore', log, log] },
+    );
+    closeSync(log);
+    const state: NodeState = { launcher };
+    this.nodes.set(node, state);
+    await waitFor(`${node} init ready`, () => existsSync(join(root, 'ready')), { timeoutMs: 20_000, intervalMs: 50 });
+    state.init = await waitFor(`${node} init pid`, () => {
+      const pid = launcher.pid;
+      if (!pid) return undefined;
+      const f = `/proc/${pid}/task/${pid}/children`;
+      const kids = existsSync(f) ? readFileSync(f, 'utf8').trim().split(/\s+/).filter(Boolean) : [];
+      return kids.length ? Number(kids[0]) : undefined;
+    }, { timeoutMs: 10_000, intervalMs: 50 });
+    if (opts.haproxy !== false) this.startHaproxy(node);
+    if (opts.keepalived !== false) this.startKeepalived(node);
+  }
+
+  private applySysctls(node: LbName): void {
+    const dir = join(this.nodeRoot(node), 'etc', 'sysctl.d');
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.conf')).sort() : [];
+    for (const f of files) {
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) {
+        const m = /^\s*([a-z0-9_.]+)\s*=\s*(\S+)\s*$/.exec(line);
+        // only net.* keys are per network namespace; the others would change the host
+        if (m && m[1].startsWith('net.')) must('ip', ['netns', 'exec', this.nodeNs(node), 'sysctl', '-q', '-w', `${m[1]}=${m[2]}`]);
+      }
+    }
+  }
+
+  /** Runs a command inside the node (its net, mount and PID namespaces). */
+  exec(node: LbName, argv: string[], timeoutMs = 20_000): RunResult {
+    const pid = this.initPid(node);
+    if (!pid) throw new Error(`${node} is not running`);
+    return run('nsenter', ['-t', String(pid), '-n', '-m', '-p', '--', ...argv], timeoutMs);
+  }
+
+  /** Starts a long-running daemon in the node, detached, its output appended to a log file. */
+  private daemon(node: LbName, logName: 'keepalived' | 'haproxy', cmd: string): void {
+    const r = this.exec(node, ['sh', '-c', `${cmd} </dev/null >>'${this.logFile(node, logName)}' 2>&1 &`]);
+    if (r.status !== 0) throw new Error(`${node}: could not start ${logName}: ${r.stderr}`);
+  }
+
+  startHaproxy(node: LbName): void {
+    const chk = this.exec(node, ['haproxy', '-Ws', '-f', '/etc/haproxy/haproxy.cfg', '-c', '-q']);
+    if (chk.status !== 0) throw new Error(`${node}: haproxy -c failed: ${chk.stdout}${chk.stderr}`);
+    this.daemon(node, 'haproxy', `haproxy -Ws -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock${maxconnOverride()}`);
+  }
+
+  startKeepalived(node: LbName): void {
+    this.daemon(node, 'keepalived', 'keepalived --dont-fork -l -D -f /etc/keepalived/keepalived.conf');
+  }
+
+  /** SIGKILLs every haproxy process of the node (master and workers). */
+  killHaproxy(node: LbName): void {
+    this.exec(node, ['pkill', '-KILL', '-x', 'haproxy']);
+  }
+
+  /** SIGKILLs keepalived (no priority-0 advert). */
+  killKeepalived(node: LbName): void {
+    this.exec(node, ['pkill', '-KILL', '-x', 'keepalived']);
+  }
+
+  /** `pgrep -x NAME` inside the node: the exit status (0 = found). */
+  pgrep(node: LbName, name: string): number {
+    return this.exec(node, ['/usr/bin/pgrep', '-x', name]).status;
+  }
+
+  /** Node lost: SIGKILL to its PID-namespace init takes every process of the node at once. */
+  async killNode(node: LbName): Promise<void> {
+    const s = this.nodes.get(node);
+    if (!s) return;
+    if (s.init !== undefined && alive(s.init)) process.kill(s.init, 'SIGKILL');
+    const l = s.launcher;
+    if (l && l.exitCode === null && l.signalCode === null) {
+      await waitFor(`${node} stopped`, () => l.exitCode !== null || l.signalCode !== null, { timeoutMs: 10_000, intervalMs: 20 });
+    }
+    this.nodes.delete(node);
+  }
+
+  /** The node's switch port down/up (cable pulled). */
+  setLink(node: LbName, up: boolean): void {
+    must('ip', ['-n', this.ns('sw'), 'link', 'set', `p-${this.roleOf(node)}`, up ? 'up' : 'down']);
+  }
+
+  /**
+   * Cuts (true) or restores the path between the two LB nodes only: both bridge ports become
+   * "isolated", so they still reach the client and backends but no longer each other.
+   */
+  isolateLbs(cut: boolean): void {
+    for (const n of LB_NODES) {
+      must('bridge', ['-n', this.ns('sw'), 'link', 'set', 'dev', `p-${n.role}`, 'isolated', cut ? 'on' : 'off']);
+    }
+  }
+
+  hasVip(node: LbName): boolean {
+    const r = run('ip', ['-n', this.nodeNs(node), '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
+    return r.stdout.includes(` ${VIP}/`);
+  }
+
+  vipHolders(): LbName[] {
+    return LB_NODES.map((n) => n.name).filter((n) => this.hasVip(n));
+  }
+
+  /** COUNT sequential requests from the client to VIP:6443 (a new TLS connection each). */
+  get(count: number, timeoutS = 2): ProbeResult[] {
+    const r = run('ip', ['netns', 'exec', this.ns('cl'), PYTHON, join(LAB_DIR, 'probe.py'), 'get', VIP, String(PORT),
+      String(count), String(timeoutS)], 20_000 + count * timeoutS * 1000);
+    return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProbeResult);
+  }
+
+  /** Starts a background probe: a new TLS connection every intervalS, for at most maxS seconds. */
+  watch(intervalS = 0.02, timeoutS = 0.25, maxS = 120): Watcher {
+    const p = spawn('ip', ['netns', 'exec', this.ns('cl'), PYTHON, join(LAB_DIR, 'probe.py'), 'watch', VIP, String(PORT),
+      String(intervalS), String(timeoutS), String(maxS)], { stdio: ['pipe', 'pipe', 'ignore'] });
+    this.watchers.add(p);
+    const results: ProbeResult[] = [];
+    const rl = createInterface({ input: p.stdout! });
+    rl.on('line', (l) => {
+      try {
+        results.push(JSON.parse(l) as ProbeResult);
+      } catch {
+        /* partial line at kill */
+      }
+    });
+    const done = new Promise<void>((res) => p.on('close', () => res()));
+    return {
+      results,
+      stop: async () => {
+        p.stdin!.end();
+        const t = setTimeout(() => p.kill('SIGKILL'), 3_000);
+        await done;
+        clearTimeout(t);
+        this.watchers.delete(p);
+        return results;
+      },
+    };
+  }
+
+  /** Tears everything down: node PID namespaces, backends, probes, namespaces, temp dir. Idempotent. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    liveLabs.delete(this);
+    for (const s of this.nodes.values()) {
+      if (s.init !== undefined && alive(s.init)) process.kill(s.init, 'SIGKILL');
+      s.launcher?.kill('SIGKILL');
+    }
+    for (const p of [...this.backendProcs, ...this.watchers]) p.kill('SIGKILL');
+    for (const ns of listNamespaces().filter((n) => n.startsWith(`${PREFIX}${process.pid}-`))) removeNamespace(ns);
+    if (!process.env.LBL_KEEP_DIR) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
