@@ -101,6 +101,27 @@ export function renderLab(yamlText: string): Record<LbName, FileSet> {
   return out;
 }
 
+/**
+ * The install guide's settings: check every 3 s, 10 failures lower the priority by 2, multicast
+ * adverts every second. With `check` the guide's timings keep lbbake's working pgrep check.
+ */
+export const GUIDE_VRRP: LabVrrp = {
+  mode: 'multicast',
+  advertInterval: 1,
+  check: { interval: 3, fall: 10, rise: 2, onFailure: 'lower-priority', weight: -2 },
+};
+
+/**
+ * The guide verbatim: its check command `pidof haproxy`, which lbbake's validator rejects
+ * (CHECK_PIDOF), so it is put into an already rendered keepalived.conf by replacing the script
+ * line. Everything else stays as rendered.
+ */
+export function withGuideCheck(keepalivedConf: string): string {
+  const out = keepalivedConf.replace(/^(\s*script )"[^"]*"$/m, '$1"pidof haproxy"');
+  if (out === keepalivedConf) throw new Error('no vrrp_script line to replace');
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // small process helpers
 

@@ -4,14 +4,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../helpers/tools.js';
-import { type LbName, labYaml, NetLab, parseBody, type ProbeResult, renderLab, waitFor } from '../helpers/netlab.js';
+import { GUIDE_VRRP, type LbName, labYaml, withGuideCheck, NetLab, parseBody, type ProbeResult, renderLab, waitFor } from '../helpers/netlab.js';
 
 const reason = missing(['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'], { root: true });
 
 const servedBy = (rs: ProbeResult[]) => rs.filter((r) => r.ok).map((r) => parseBody(r.body));
 
+const DEFAULT = labYaml();
+const count = (text: string, needle: string) => text.split(needle).length - 1;
+
 describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespaces)', () => {
   let lab: NetLab;
+  let deployed: string | undefined;
 
   /** Writes both nodes' rendered files for this lb.yaml and (re)starts both nodes. */
   async function deploy(yamlText: string): Promise<void> {
@@ -20,6 +24,7 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
     for (const n of ['lb-0', 'lb-1'] as const) lab.writeNodeFiles(n, files[n]);
     await lab.startNode('lb-0');
     await lab.startNode('lb-1');
+    deployed = yamlText;
   }
 
   /** Waits until the client is served through `lb` (one request) and returns that answer. */
@@ -29,21 +34,154 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
       return r?.ok && parseBody(r.body)?.lb === lb ? r : undefined;
     }, { timeoutMs, intervalMs: 200 });
 
+  /** Both nodes run this config, lb-0 is MASTER and serves, lb-1 is a healthy BACKUP. */
+  async function steady(yamlText: string): Promise<void> {
+    const running = lab.initPid('lb-0') && lab.initPid('lb-1') && lab.pgrep('lb-0', 'haproxy') === 0 && lab.pgrep('lb-1', 'haproxy') === 0;
+    if (deployed !== yamlText || !running) await deploy(yamlText);
+    await waitFor('lb-0 alone holds the VIP', () => lab.vipHolders().join() === 'lb-0');
+    await servedThrough('lb-0');
+    await waitFor('lb-1 is a BACKUP with a passing check', () => {
+      const log = lab.readLog('lb-1', 'keepalived');
+      return log.lastIndexOf('Entering BACKUP STATE') > log.lastIndexOf('Entering MASTER STATE') && log.includes('VRRP_Script(chk_haproxy) succeeded');
+    });
+  }
+
   beforeAll(async () => {
     lab = await NetLab.create();
-    await deploy(labYaml());
   });
 
   afterAll(() => lab?.destroy());
 
-  it('1) the MASTER holds the VIP and the client reaches all three backends through it', async () => {
-    await waitFor('lb-0 holds the VIP', () => lab.hasVip('lb-0'));
-    await servedThrough('lb-0');
+  it('1) the MASTER holds the VIP and the client reaches all three backends through it (TLS passthrough)', async () => {
+    await steady(DEFAULT);
     expect(lab.vipHolders()).toEqual(['lb-0']);
     const rs = lab.get(6, 2);
     expect(rs.every((r) => r.ok), JSON.stringify(rs)).toBe(true);
     const seen = servedBy(rs);
     expect(new Set(seen.map((s) => s?.backend))).toEqual(new Set(['m0', 'm1', 'm2']));
     expect(seen.every((s) => s?.lb === 'lb-0')).toBe(true);
+  });
+
+  it('the liveness check `/usr/bin/pgrep -x haproxy` sees only its own node: 0 while haproxy runs, 1 once it is dead', async () => {
+    await steady(DEFAULT);
+    expect(lab.pgrep('lb-0', 'haproxy')).toBe(0);
+    expect(lab.pgrep('lb-1', 'haproxy')).toBe(0);
+    lab.killHaproxy('lb-0');
+    await waitFor('haproxy gone on lb-0', () => lab.pgrep('lb-0', 'haproxy') === 1, { timeoutMs: 5_000 });
+    expect(lab.pgrep('lb-1', 'haproxy')).toBe(0); // the other node's haproxy is invisible to lb-0
+    await waitFor('keepalived on lb-0 saw the check fail', () => lab.readLog('lb-0', 'keepalived').includes('VRRP_Script(chk_haproxy) failed'));
+    lab.startHaproxy('lb-0');
+    await waitFor('haproxy back on lb-0', () => lab.pgrep('lb-0', 'haproxy') === 0, { timeoutMs: 5_000 });
+  });
+
+  it('2) haproxy dies on the MASTER: the BACKUP takes the VIP and serves; haproxy returns: preempt moves the VIP back to lb-0', async () => {
+    await steady(DEFAULT);
+    lab.killHaproxy('lb-0');
+    await waitFor('lb-1 holds the VIP', () => lab.hasVip('lb-1'));
+    const r = await servedThrough('lb-1');
+    expect(r.ok).toBe(true);
+    await waitFor('lb-0 released the VIP', () => !lab.hasVip('lb-0'));
+    expect(lab.readLog('lb-0', 'keepalived')).toContain('Entering FAULT STATE');
+
+    lab.startHaproxy('lb-0');
+    await waitFor('VIP back on lb-0 only', () => lab.vipHolders().join() === 'lb-0');
+    await servedThrough('lb-0');
+    const rs = lab.get(3, 2);
+    expect(rs.every((x) => x.ok && parseBody(x.body)?.lb === 'lb-0'), JSON.stringify(rs)).toBe(true);
+  });
+
+  it('2b) with `preempt: false` the VIP stays on lb-1 after lb-0 recovers', async () => {
+    const noPreempt = labYaml({ preempt: false });
+    const conf = renderLab(noPreempt)['lb-0'].get('etc/keepalived/keepalived.conf')!.content;
+    expect(conf).toMatch(/^\s*nopreempt$/m);
+    expect(conf).toMatch(/^\s*state BACKUP$/m);
+    await steady(noPreempt);
+    lab.killHaproxy('lb-0');
+    await waitFor('lb-1 holds the VIP', () => lab.hasVip('lb-1'));
+    await servedThrough('lb-1');
+
+    const backups = count(lab.readLog('lb-0', 'keepalived'), 'Entering BACKUP STATE');
+    lab.startHaproxy('lb-0');
+    await waitFor('lb-0 left FAULT for BACKUP', () => count(lab.readLog('lb-0', 'keepalived'), 'Entering BACKUP STATE') > backups);
+    // several advert intervals with a healthy, higher-priority lb-0: nothing moves
+    await new Promise((res) => setTimeout(res, 5_000));
+    expect(lab.vipHolders()).toEqual(['lb-1']);
+    const rs = lab.get(3, 2);
+    expect(rs.every((x) => x.ok && parseBody(x.body)?.lb === 'lb-1'), JSON.stringify(rs)).toBe(true);
+  });
+
+  it('3) the MASTER node is lost (all its processes SIGKILLed, link down): the BACKUP serves; it returns and takes over again', async () => {
+    await steady(DEFAULT);
+    await lab.killNode('lb-0');
+    lab.setLink('lb-0', false);
+    try {
+      await waitFor('lb-1 holds the VIP', () => lab.hasVip('lb-1'));
+      await servedThrough('lb-1');
+    } finally {
+      lab.setLink('lb-0', true);
+    }
+    await lab.startNode('lb-0');
+    await waitFor('VIP back on lb-0 only', () => lab.vipHolders().join() === 'lb-0');
+    await servedThrough('lb-0');
+  });
+
+  it('4) a backend whose /readyz answers 500 gets no traffic; when it recovers, traffic returns', async () => {
+    await steady(DEFAULT);
+    lab.setReady('m1', false);
+    try {
+      await waitFor('haproxy marked m1 DOWN', () => {
+        const rs = lab.get(3, 2);
+        return rs.length === 3 && rs.every((r) => r.ok && parseBody(r.body)?.backend !== 'm1');
+      }, { timeoutMs: 20_000, intervalMs: 300 });
+      const rs = lab.get(9, 2);
+      expect(rs.every((r) => r.ok), JSON.stringify(rs)).toBe(true);
+      expect(new Set(servedBy(rs).map((s) => s?.backend))).toEqual(new Set(['m0', 'm2']));
+    } finally {
+      lab.setReady('m1', true);
+    }
+    await waitFor('m1 back in rotation', () => lab.get(3, 2).some((r) => parseBody(r.body)?.backend === 'm1'), { timeoutMs: 20_000, intervalMs: 300 });
+  });
+
+  it('5) the LB nodes lose sight of each other: both become MASTER (split brain); when the link returns lb-0 alone keeps the VIP', async () => {
+    await steady(DEFAULT);
+    lab.isolateLbs(true);
+    try {
+      await waitFor('both nodes hold the VIP', () => lab.vipHolders().length === 2);
+      // the client still gets answers, through whichever node announced the VIP last
+      const rs = lab.get(3, 2);
+      expect(rs.some((r) => r.ok), JSON.stringify(rs)).toBe(true);
+      expect(lab.readLog('lb-1', 'keepalived')).toContain('Entering MASTER STATE');
+    } finally {
+      lab.isolateLbs(false);
+    }
+    await waitFor('split brain resolved: lb-0 alone holds the VIP', () => lab.vipHolders().join() === 'lb-0');
+    await servedThrough('lb-0');
+  });
+
+  it("the guide's check `pidof haproxy` never succeeds (Debian 12: pidof is killall5), so a dead haproxy can never fail over", async () => {
+    const guide = labYaml({ ...GUIDE_VRRP, check: { ...GUIDE_VRRP.check, interval: 1, fall: 2 } });
+    const files = renderLab(guide);
+    for (const n of ['lb-0', 'lb-1'] as const) await lab.killNode(n);
+    for (const n of ['lb-0', 'lb-1'] as const) {
+      lab.writeNodeFiles(n, files[n]);
+      lab.patchNodeFile(n, 'etc/keepalived/keepalived.conf', withGuideCheck);
+    }
+    deployed = undefined;
+    await lab.startNode('lb-0');
+    await lab.startNode('lb-1');
+    await waitFor('lb-0 holds the VIP', () => lab.hasVip('lb-0'));
+    await servedThrough('lb-0');
+    expect(lab.pgrep('lb-0', 'haproxy')).toBe(0); // haproxy is up and serving ...
+    await waitFor('the pidof check failed on lb-0', () => lab.readLog('lb-0', 'keepalived').includes('VRRP_Script(chk_haproxy) failed'));
+    await waitFor('the pidof check failed on lb-1', () => lab.readLog('lb-1', 'keepalived').includes('VRRP_Script(chk_haproxy) failed'));
+    // ... yet the check fails on both nodes: both sit at priority - 2 and keep their order
+    await new Promise((res) => setTimeout(res, 3_000));
+    for (const n of ['lb-0', 'lb-1'] as const) expect(lab.readLog(n, 'keepalived')).not.toContain('VRRP_Script(chk_haproxy) succeeded');
+    expect(lab.readLog('lb-0', 'keepalived')).toMatch(/effective priority from 250 to 248/);
+    // so killing haproxy on the MASTER changes nothing: the VIP stays on a node that cannot serve
+    lab.killHaproxy('lb-0');
+    await new Promise((res) => setTimeout(res, 6_000));
+    expect(lab.vipHolders()).toEqual(['lb-0']);
+    expect(lab.get(2, 1).every((r) => !r.ok)).toBe(true);
   });
 });
