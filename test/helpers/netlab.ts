@@ -342,20 +342,7 @@ export class NetLab {
   }
 
   private async startBackends(): Promise<void> {
-    for (const b of BACKENDS) {
-      const log = openSync(join(this.dir, `${b.name}.log`), 'a');
-      const p = spawn(
-        'ip',
-        ['netns', 'exec', this.ns(b.name), PYTHON, join(LAB_DIR, 'backend.py'), b.name, b.address, String(PORT),
-          join(this.dir, 'cert.pem'), join(this.dir, 'key.pem'), join(this.dir, 'state')],
-        { stdio: ['ignore', log, log] },
-      );
-      closeSync(log);
-      this.backendProcs.push(p);
-    }
-    await waitFor('backends listening', () =>
-      BACKENDS.every((b) => readFileSync(join(this.dir, `${b.name}.log`), 'utf8').includes('listening')),
-    { timeoutMs: 20_000, intervalMs: 100 });
+    for (const b of BACKENDS) await this.startBackend(b.name);
   }
 
   /** Makes a backend's /readyz answer 500 (ready=false) or 200 (ready=true). */
@@ -559,6 +546,72 @@ export class NetLab {
         return results;
       },
     };
+  }
+
+  /**
+   * Writes both nodes' rendered files (optionally edited by `patch`) and (re)starts both nodes,
+   * lb-0 first.
+   */
+  async deploy(files: Record<LbName, FileSet>, patch?: (keepalivedConf: string) => string): Promise<void> {
+    for (const n of LB_NODES) await this.killNode(n.name);
+    for (const n of LB_NODES) {
+      this.writeNodeFiles(n.name, files[n.name]);
+      if (patch) this.patchNodeFile(n.name, 'etc/keepalived/keepalived.conf', patch);
+    }
+    for (const n of LB_NODES) await this.startNode(n.name);
+  }
+
+  /** Waits until one request from the client is answered through `lb`; returns that answer. */
+  servedThrough(lb: LbName, timeoutMs = 20_000): Promise<ProbeResult> {
+    return waitFor(`client served through ${lb}`, () => {
+      const [r] = this.get(1, 1);
+      return r?.ok && parseBody(r.body)?.lb === lb ? r : undefined;
+    }, { timeoutMs, intervalMs: 200 });
+  }
+
+  /**
+   * Waits for the steady state: lb-0 alone holds the VIP and serves, lb-1 is BACKUP (and its
+   * check has passed, unless checkPasses is false).
+   */
+  async steady(opts: { checkPasses?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = opts.timeoutMs ?? 20_000;
+    await waitFor('lb-0 alone holds the VIP', () => this.vipHolders().join() === 'lb-0', { timeoutMs });
+    await this.servedThrough('lb-0', timeoutMs);
+    await waitFor('lb-1 is BACKUP', () => {
+      const log = this.readLog('lb-1', 'keepalived');
+      const backup = log.lastIndexOf('Entering BACKUP STATE') > log.lastIndexOf('Entering MASTER STATE');
+      return backup && (opts.checkPasses === false || log.includes('VRRP_Script(chk_haproxy) succeeded'));
+    }, { timeoutMs });
+  }
+
+  /** SIGKILLs one apiserver stand-in. */
+  killBackend(backend: BackendName): void {
+    const i = BACKENDS.findIndex((b) => b.name === backend);
+    this.backendProcs[i]?.kill('SIGKILL');
+  }
+
+  /** (Re)starts one apiserver stand-in and waits until it listens. */
+  async startBackend(backend: BackendName): Promise<void> {
+    const i = BACKENDS.findIndex((b) => b.name === backend);
+    const b = BACKENDS[i];
+    const logPath = join(this.dir, `${b.name}.log`);
+    writeFileSync(logPath, '');
+    const log = openSync(logPath, 'a');
+    this.backendProcs[i] = spawn(
+      'ip',
+      ['netns', 'exec', this.ns(b.name), PYTHON, join(LAB_DIR, 'backend.py'), b.name, b.address, String(PORT),
+        join(this.dir, 'cert.pem'), join(this.dir, 'key.pem'), join(this.dir, 'state')],
+      { stdio: ['ignore', log, log] },
+    );
+    closeSync(log);
+    await waitFor(`${b.name} listening`, () => readFileSync(logPath, 'utf8').includes('listening'), { timeoutMs: 20_000, intervalMs: 50 });
+  }
+
+  /** haproxy's view of a server (e.g. "UP", "DOWN", "UP 1/2") from the node's stats socket. */
+  serverStatus(node: LbName, backend: BackendName): string | undefined {
+    const r = this.exec(node, ['sh', '-c', 'echo "show stat" | socat stdio /run/haproxy/admin.sock'], 5_000);
+    const line = r.stdout.split('\n').find((l) => l.split(',')[1] === backend);
+    return line?.split(',')[17];
   }
 
   /** Tears everything down: node PID namespaces, backends, probes, namespaces, temp dir. Idempotent. */

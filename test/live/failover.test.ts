@@ -17,33 +17,18 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
   let lab: NetLab;
   let deployed: string | undefined;
 
-  /** Writes both nodes' rendered files for this lb.yaml and (re)starts both nodes. */
   async function deploy(yamlText: string): Promise<void> {
-    const files = renderLab(yamlText);
-    for (const n of ['lb-0', 'lb-1'] as const) await lab.killNode(n);
-    for (const n of ['lb-0', 'lb-1'] as const) lab.writeNodeFiles(n, files[n]);
-    await lab.startNode('lb-0');
-    await lab.startNode('lb-1');
+    await lab.deploy(renderLab(yamlText));
     deployed = yamlText;
   }
 
-  /** Waits until the client is served through `lb` (one request) and returns that answer. */
-  const servedThrough = (lb: LbName, timeoutMs = 20_000) =>
-    waitFor(`client served through ${lb}`, () => {
-      const [r] = lab.get(1, 1);
-      return r?.ok && parseBody(r.body)?.lb === lb ? r : undefined;
-    }, { timeoutMs, intervalMs: 200 });
+  const servedThrough = (lb: LbName) => lab.servedThrough(lb);
 
   /** Both nodes run this config, lb-0 is MASTER and serves, lb-1 is a healthy BACKUP. */
   async function steady(yamlText: string): Promise<void> {
     const running = lab.initPid('lb-0') && lab.initPid('lb-1') && lab.pgrep('lb-0', 'haproxy') === 0 && lab.pgrep('lb-1', 'haproxy') === 0;
     if (deployed !== yamlText || !running) await deploy(yamlText);
-    await waitFor('lb-0 alone holds the VIP', () => lab.vipHolders().join() === 'lb-0');
-    await servedThrough('lb-0');
-    await waitFor('lb-1 is a BACKUP with a passing check', () => {
-      const log = lab.readLog('lb-1', 'keepalived');
-      return log.lastIndexOf('Entering BACKUP STATE') > log.lastIndexOf('Entering MASTER STATE') && log.includes('VRRP_Script(chk_haproxy) succeeded');
-    });
+    await lab.steady();
   }
 
   beforeAll(async () => {
@@ -160,15 +145,8 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
 
   it("the guide's check `pidof haproxy` never succeeds (Debian 12: pidof is killall5), so a dead haproxy can never fail over", async () => {
     const guide = labYaml({ ...GUIDE_VRRP, check: { ...GUIDE_VRRP.check, interval: 1, fall: 2 } });
-    const files = renderLab(guide);
-    for (const n of ['lb-0', 'lb-1'] as const) await lab.killNode(n);
-    for (const n of ['lb-0', 'lb-1'] as const) {
-      lab.writeNodeFiles(n, files[n]);
-      lab.patchNodeFile(n, 'etc/keepalived/keepalived.conf', withGuideCheck);
-    }
+    await lab.deploy(renderLab(guide), withGuideCheck);
     deployed = undefined;
-    await lab.startNode('lb-0');
-    await lab.startNode('lb-1');
     await waitFor('lb-0 holds the VIP', () => lab.hasVip('lb-0'));
     await servedThrough('lb-0');
     expect(lab.pgrep('lb-0', 'haproxy')).toBe(0); // haproxy is up and serving ...

@@ -1,0 +1,291 @@
+/**
+ * `npm run bench`: failover figures for the HA pair in the namespace lab (test/helpers/netlab.ts),
+ * for lbbake's defaults, the `fast` profile and the install guide's settings, in one run so the
+ * ratios are honest. Figures are printed and written to bench/results.md, never asserted.
+ *
+ * Env: BENCH_RUNS (default 5) runs per measurement; the guide's ~30 s haproxy failover runs
+ * min(BENCH_RUNS, 3) times, the guide verbatim (a failover that never comes) once.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PKG_ROOT } from '../src/paths.js';
+import { missing } from '../test/helpers/tools.js';
+import {
+  type BackendName,
+  GUIDE_VRRP,
+  type LabVrrp,
+  type LbName,
+  labYaml,
+  NetLab,
+  parseBody,
+  type ProbeResult,
+  renderLab,
+  sleep,
+  waitFor,
+  withGuideCheck,
+} from '../test/helpers/netlab.js';
+
+const RUNS = Math.max(1, Math.min(10, Number(process.env.BENCH_RUNS ?? 5) || 5));
+const SLOW_RUNS = Math.min(RUNS, 3);
+
+interface Profile {
+  key: string;
+  label: string;
+  vrrp: LabVrrp;
+  patch?: (conf: string) => string;
+  /** Longest wait for a failover after haproxy dies, seconds. */
+  haproxyCapS: number;
+  haproxyRuns: number;
+}
+
+const PROFILES: Profile[] = [
+  { key: 'default', label: 'lbbake defaults (VRRPv2, advert 1 s, check interval 1 fall 2, FAULT on failure)', vrrp: {}, haproxyCapS: 20, haproxyRuns: RUNS },
+  {
+    key: 'fast',
+    label: '`fast`: VRRPv3, advert 0.25 s, no auth (check as default)',
+    vrrp: { version: 3, advertInterval: 0.25, auth: null },
+    haproxyCapS: 20,
+    haproxyRuns: RUNS,
+  },
+  {
+    key: 'guide-pgrep',
+    label: "the guide's timings, working check (interval 3, fall 10, weight -2, multicast)",
+    vrrp: GUIDE_VRRP,
+    haproxyCapS: 60,
+    haproxyRuns: SLOW_RUNS,
+  },
+  {
+    key: 'guide-verbatim',
+    label: 'the guide verbatim (`pidof haproxy`)',
+    vrrp: GUIDE_VRRP,
+    patch: withGuideCheck,
+    haproxyCapS: 40,
+    haproxyRuns: 1,
+  },
+];
+
+interface Sample {
+  /** Seconds from the fault to the first answer through the wanted node; undefined = none within the cap. */
+  s: number | undefined;
+  failed: number;
+}
+
+const log = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+const via = (r: ProbeResult, lb: LbName) => r.ok && parseBody(r.body)?.lb === lb;
+
+/**
+ * Starts the client probe (new TLS connection every 20 ms, 250 ms timeout), runs `fault` and
+ * measures until the first answer through `want`, at most capS seconds.
+ */
+async function measure(lab: NetLab, fault: () => Promise<void> | void, want: LbName, capS: number): Promise<Sample> {
+  const w = lab.watch(0.02, 0.25, capS + 30);
+  try {
+    await waitFor('probe running', () => w.results.length >= 3, { timeoutMs: 10_000, intervalMs: 20 });
+    const t0 = Date.now() / 1000;
+    await fault();
+    let first: ProbeResult | undefined;
+    try {
+      first = await waitFor(`answer through ${want}`, () => w.results.find((r) => r.t > t0 && via(r, want)), {
+        timeoutMs: capS * 1000,
+        intervalMs: 20,
+      });
+    } catch {
+      first = undefined;
+    }
+    const rs = await w.stop();
+    const failed = rs.filter((r) => r.t > t0 && (!first || r.t <= first.t) && !r.ok).length;
+    return { s: first ? first.t - t0 : undefined, failed };
+  } finally {
+    await w.stop();
+  }
+}
+
+interface Row {
+  haproxy: Sample[];
+  failback: Sample[];
+  node: Sample[];
+  serving: Sample[];
+}
+
+async function benchProfile(lab: NetLab, p: Profile): Promise<Row> {
+  const files = renderLab(labYaml(p.vrrp));
+  const checkPasses = !p.patch;
+  const row: Row = { haproxy: [], failback: [], node: [], serving: [] };
+  await lab.deploy(files, p.patch);
+  await lab.steady({ checkPasses, timeoutMs: 30_000 });
+  for (let i = 0; i < RUNS; i++) {
+    // (a) haproxy dies on the MASTER, then comes back (preempt: failback to lb-0)
+    if (i < p.haproxyRuns) {
+      const a = await measure(lab, () => lab.killHaproxy('lb-0'), 'lb-1', p.haproxyCapS);
+      row.haproxy.push(a);
+      log(`${p.key} run ${i + 1}: haproxy dies -> ${fmtSample(a)}`);
+      if (a.s !== undefined) {
+        const fb = await measure(lab, () => lab.startHaproxy('lb-0'), 'lb-0', 30);
+        row.failback.push(fb);
+        log(`${p.key} run ${i + 1}: failback -> ${fmtSample(fb)}`);
+      } else {
+        lab.startHaproxy('lb-0');
+      }
+      await lab.steady({ checkPasses, timeoutMs: 30_000 });
+    }
+    // (b) the MASTER node is lost: every process SIGKILLed and its link down
+    const b = await measure(lab, async () => {
+      await lab.killNode('lb-0');
+      lab.setLink('lb-0', false);
+    }, 'lb-1', 30);
+    row.node.push(b);
+    log(`${p.key} run ${i + 1}: node lost -> ${fmtSample(b)}`);
+    lab.setLink('lb-0', true);
+    // (c) time to serving: both nodes down, lb-0 started alone with its ready configs
+    await lab.killNode('lb-1');
+    await sleep(300);
+    const c = await measure(lab, () => lab.startNode('lb-0'), 'lb-0', 30);
+    row.serving.push(c);
+    log(`${p.key} run ${i + 1}: time to serving -> ${fmtSample(c)}`);
+    await lab.startNode('lb-1');
+    await lab.steady({ checkPasses, timeoutMs: 30_000 });
+  }
+  return row;
+}
+
+interface BackendRow {
+  label: string;
+  down: Array<number | undefined>;
+  failed: number[];
+  up: Array<number | undefined>;
+}
+
+/** A backend dies (process killed) or turns unready (/readyz 500): time until haproxy marks it DOWN. */
+async function benchBackend(lab: NetLab, kind: 'killed' | 'unready'): Promise<BackendRow> {
+  const m: BackendName = 'm1';
+  const row: BackendRow = { label: kind === 'killed' ? 'apiserver process killed' : 'apiserver /readyz answers 500', down: [], failed: [], up: [] };
+  const status = () => lab.serverStatus('lb-0', m) ?? '';
+  for (let i = 0; i < RUNS; i++) {
+    await waitFor('m1 UP', () => status() === 'UP', { timeoutMs: 20_000, intervalMs: 100 });
+    const w = lab.watch(0.02, 0.25, 60);
+    await waitFor('probe running', () => w.results.length >= 3, { timeoutMs: 10_000, intervalMs: 20 });
+    const t0 = Date.now() / 1000;
+    if (kind === 'killed') lab.killBackend(m);
+    else lab.setReady(m, false);
+    let down: number | undefined;
+    try {
+      await waitFor('m1 DOWN', () => status().startsWith('DOWN'), { timeoutMs: 20_000, intervalMs: 50 });
+      down = Date.now() / 1000 - t0;
+    } catch {
+      down = undefined;
+    }
+    const rs = await w.stop();
+    row.down.push(down);
+    row.failed.push(rs.filter((r) => r.t > t0 && !r.ok).length);
+    const t1 = Date.now() / 1000;
+    if (kind === 'killed') await lab.startBackend(m);
+    else lab.setReady(m, true);
+    let up: number | undefined;
+    try {
+      await waitFor('m1 UP again', () => status() === 'UP', { timeoutMs: 20_000, intervalMs: 50 });
+      up = Date.now() / 1000 - t1;
+    } catch {
+      up = undefined;
+    }
+    row.up.push(up);
+    log(`backend ${kind} run ${i + 1}: DOWN after ${down?.toFixed(2)} s, UP after ${up?.toFixed(2)} s, ${row.failed.at(-1)} failed`);
+  }
+  return row;
+}
+
+// ---------------------------------------------------------------------------------------------
+// formatting
+
+function stats(xs: Array<number | undefined>): { med: number; min: number; max: number; n: number; none: number } | undefined {
+  const v = xs.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  const mid = Math.floor(v.length / 2);
+  const med = v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+  return { med, min: v[0], max: v.at(-1)!, n: v.length, none: xs.length - v.length };
+}
+
+const f2 = (x: number) => x.toFixed(2);
+
+function fmtSample(s: Sample): string {
+  return `${s.s === undefined ? 'none' : `${f2(s.s)} s`}, ${s.failed} failed`;
+}
+
+function cell(samples: Sample[], capS?: number): string {
+  if (samples.length === 0) return 'n/a';
+  const st = stats(samples.map((s) => s.s));
+  const failed = stats(samples.map((s) => s.failed))!;
+  if (!st) return `never (no failover in ${capS} s, n=${samples.length})`;
+  const never = st.none ? `, ${st.none}× none` : '';
+  return `${f2(st.med)} (${f2(st.min)}–${f2(st.max)}) · ${failed.med} failed (n=${samples.length}${never})`;
+}
+
+function table(results: Array<{ p: Profile; row: Row }>, backends: BackendRow[], meta: string): string {
+  const lines = [
+    `Measured by \`npm run bench\` ${meta}.`,
+    'Seconds, median (min–max) over n runs, then the median number of failed probe requests (a new TLS',
+    'connection to VIP:6443 every 20 ms, 250 ms timeout) between the fault and the first answer.',
+    '',
+    '| settings | haproxy dies on MASTER | failback when haproxy returns (preempt) | MASTER node lost | time to serving |',
+    '|---|---|---|---|---|',
+    ...results.map(({ p, row }) =>
+      `| ${p.label} | ${cell(row.haproxy, p.haproxyCapS)} | ${cell(row.failback)} | ${cell(row.node)} | ${cell(row.serving)} |`),
+  ];
+  if (backends.length) {
+    lines.push(
+      '',
+      'Backend failures (lbbake defaults: TLS GET /readyz every 1 s, fall 2, rise 2; retries 3 + redispatch):',
+      '',
+      '| event | marked DOWN after | failed requests | back UP after restore |',
+      '|---|---|---|---|',
+      ...backends.map((b) => {
+        const d = stats(b.down);
+        const u = stats(b.up);
+        const fl = stats(b.failed)!;
+        const fmt = (s: ReturnType<typeof stats>) => (s ? `${f2(s.med)} (${f2(s.min)}–${f2(s.max)})` : 'never');
+        return `| ${b.label} | ${fmt(d)} | ${fl.med} (max ${fl.max}) | ${fmt(u)} (n=${b.down.length}) |`;
+      }),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function main(): Promise<number> {
+  const reason = missing(['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep', 'socat'], { root: true });
+  if (reason) {
+    console.error(`bench not run: ${reason}`);
+    return 1;
+  }
+  const started = Date.now();
+  const lab = await NetLab.create();
+  try {
+    const results: Array<{ p: Profile; row: Row }> = [];
+    for (const p of PROFILES) {
+      log(`profile ${p.key}`);
+      results.push({ p, row: await benchProfile(lab, p) });
+    }
+    log('backend failures (lbbake defaults)');
+    await lab.deploy(renderLab(labYaml()));
+    await lab.steady({ timeoutMs: 30_000 });
+    const backends = [await benchBackend(lab, 'killed'), await benchBackend(lab, 'unready')];
+    const kv = lab.exec('lb-0', ['keepalived', '--version']);
+    const hv = lab.exec('lb-0', ['haproxy', '-v']);
+    const ver = `${(kv.stdout + kv.stderr).split('\n')[0].trim()}, ${hv.stdout.split('\n')[0].replace(/ - https.*/, '').trim()}`;
+    const meta = `on ${new Date().toISOString().slice(0, 10)} (${ver}, ${(await import('node:os')).cpus().length} cores, ` +
+      `${RUNS} runs; the guide's haproxy failover ${SLOW_RUNS} runs, the verbatim one once; total ${Math.round((Date.now() - started) / 1000)} s)`;
+    const md = table(results, backends, meta);
+    process.stdout.write(md);
+    writeFileSync(join(PKG_ROOT, 'bench', 'results.md'), `# lbbake failover benchmark\n\n${md}`);
+    return 0;
+  } finally {
+    lab.destroy();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
