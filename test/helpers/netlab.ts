@@ -15,7 +15,7 @@
  * Every wait is bounded; destroy() is idempotent and also runs on exit/SIGINT/SIGTERM.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -360,6 +360,7 @@ export class NetLab {
     return join(this.dir, node, `${daemon}.log`);
   }
 
+  /** A daemon's log since the node last started. */
   readLog(node: LbName, daemon: 'keepalived' | 'haproxy' | 'init'): string {
     const f = this.logFile(node, daemon);
     return existsSync(f) ? readFileSync(f, 'utf8') : '';
@@ -405,6 +406,11 @@ export class NetLab {
     must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
     this.applySysctls(node);
     rmSync(join(root, 'ready'), { force: true });
+    // readLog() shows this incarnation of the node only; the previous one is kept as *.log.prev
+    for (const d of ['keepalived', 'haproxy'] as const) {
+      const f = this.logFile(node, d);
+      if (existsSync(f)) renameSync(f, `${f}.prev`);
+    }
     const log = openSync(this.logFile(node, 'init'), 'a');
     const launcher = spawn(
       'ip',
@@ -612,6 +618,19 @@ export class NetLab {
     const r = this.exec(node, ['sh', '-c', 'echo "show stat" | socat stdio /run/haproxy/admin.sock'], 5_000);
     const line = r.stdout.split('\n').find((l) => l.split(',')[1] === backend);
     return line?.split(',')[17];
+  }
+
+  /** A snapshot for failure messages: VIP holders, the client's ARP entry, recent daemon logs. */
+  diagnose(): string {
+    const out = [`VIP holders: ${this.vipHolders().join(', ') || 'none'}`];
+    out.push(`client neighbours: ${run('ip', ['-n', this.ns('cl'), 'neigh']).stdout.trim()}`);
+    for (const n of LB_NODES) {
+      out.push(`${n.name} eth0 MAC: ${run('ip', ['-n', this.nodeNs(n.name), '-br', 'link', 'show', 'eth0']).stdout.trim()}`);
+      const k = this.readLog(n.name, 'keepalived').split('\n').filter((l) => !/gratuitous ARP on eth0/.test(l));
+      out.push(`--- ${n.name} keepalived (last 15 lines)`, ...k.slice(-15));
+      out.push(`--- ${n.name} haproxy (last 5 lines)`, ...this.readLog(n.name, 'haproxy').split('\n').slice(-5));
+    }
+    return out.join('\n');
   }
 
   /** Tears everything down: node PID namespaces, backends, probes, namespaces, temp dir. Idempotent. */

@@ -2,7 +2,7 @@
  * Live HA suite: the keepalived + haproxy configs lbbake renders, run unmodified by real daemons
  * in a network of namespaces (test/helpers/netlab.ts). Needs root; in CI a missing tool fails.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { missing } from '../helpers/tools.js';
 import { GUIDE_VRRP, type LbName, labYaml, withGuideCheck, NetLab, parseBody, type ProbeResult, renderLab, waitFor } from '../helpers/netlab.js';
 
@@ -33,6 +33,10 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
 
   beforeAll(async () => {
     lab = await NetLab.create();
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === 'fail' && lab) console.error(lab.diagnose());
   });
 
   afterAll(() => lab?.destroy());
@@ -129,6 +133,7 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
 
   it('5) the LB nodes lose sight of each other: both become MASTER (split brain); when the link returns lb-0 alone keeps the VIP', async () => {
     await steady(DEFAULT);
+    let healedAt = 0;
     lab.isolateLbs(true);
     try {
       await waitFor('both nodes hold the VIP', () => lab.vipHolders().length === 2);
@@ -137,9 +142,16 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
       expect(rs.some((r) => r.ok), JSON.stringify(rs)).toBe(true);
       expect(lab.readLog('lb-1', 'keepalived')).toContain('Entering MASTER STATE');
     } finally {
+      healedAt = lab.readLog('lb-0', 'keepalived').length;
       lab.isolateLbs(false);
     }
     await waitFor('split brain resolved: lb-0 alone holds the VIP', () => lab.vipHolders().join() === 'lb-0');
+    // vrrp_higher_prio_send_advert: lb-1 sends one last advert while stepping down, so lb-0 sees a
+    // lower-priority advert and re-sends gratuitous ARPs; without it the client may keep lb-1's
+    // MAC for the VIP until its ARP entry expires (measured 1-9 s here, > 20 s under load)
+    await waitFor('lb-0 saw the lower-priority advert and re-announced the VIP', () =>
+      /Received advert from 198\.18\.0\.12 with lower priority 249, ours 250[^\n]*\n(.*\n)*.*Sending\/queueing gratuitous ARPs on eth0 for 198\.18\.0\.100/.test(
+        lab.readLog('lb-0', 'keepalived').slice(healedAt)), { timeoutMs: 10_000 });
     await servedThrough('lb-0');
   });
 
