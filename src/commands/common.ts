@@ -134,3 +134,26 @@ export function reportDrift(drifts: Drift[], io: Io): number {
   io.stderr(`lbbake: ${drifts.length} file(s) differ from what lb.yaml generates: ${drifts.map((d) => d.path).join(', ')}; regenerate them (run the same command without --check) and commit the result\n`);
   return EXIT.INVALID;
 }
+
+/**
+ * `--verify`: runs the real validators on generated files before anything is written. Returns
+ * EXIT.VALIDATOR (3) when a tool rejected a file, else undefined. Tools that are missing or need
+ * root are reported as not checked.
+ */
+export async function verifyOrFail(files: Map<string, string>, m: Model, io: Io): Promise<number | undefined> {
+  const { verifyFiles } = await import('../verify.js');
+  const findings = verifyFiles(files, { interfaces: [m.vip.interface] });
+  let failed = false;
+  for (const f of findings) {
+    if (f.skipped) io.stderr(`lbbake: not verified: ${f.file} with ${f.tool} (${f.skipped})\n`);
+    else if (!f.ok) {
+      failed = true;
+      io.stderr(`lbbake: ${f.tool} rejected generated ${f.file}:\n${f.output.trim()}\n`);
+    } else io.stderr(`lbbake: verified ${f.file} with ${f.tool}\n`);
+  }
+  if (failed) {
+    io.stderr('lbbake: nothing was written. This is most likely a bug in lbbake; please report it with your lb.yaml (secrets removed).\n');
+    return EXIT.VALIDATOR;
+  }
+  return undefined;
+}

@@ -151,6 +151,21 @@ describe('lbbake CLI', () => {
     expect(readFileSync(join(out, 'etc/keepalived/keepalived.conf'), 'utf8')).toContain('virtual_router_id 18');
   });
 
+  it('render --verify: exit 3 and nothing written when a validator rejects the output', async () => {
+    const f = exampleCopy('verify');
+    const stub = join(tmp, 'stub-bin');
+    mkdirSync(stub, { recursive: true });
+    writeFileSync(join(stub, 'haproxy'), '#!/bin/sh\necho "[ALERT] (1) : config : stub haproxy rejects everything" >&2\nexit 1\n', { mode: 0o755 });
+    const out = join(tmp, 'verify-out');
+    const r = await lbbake(['render', f, '--node', 'lb-0', '-o', out, '--verify'], { env: { PATH: `${stub}:${process.env.PATH}` } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('haproxy rejected generated etc/haproxy/haproxy.cfg');
+    expect(existsSync(out)).toBe(false);
+    const ok = await lbbake(['render', f, '--node', 'lb-0', '-o', out, '--verify']);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('verified etc/haproxy/haproxy.cfg with haproxy');
+  });
+
   it('the README test and example commands exist in package.json', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(pkg.scripts.test).toBeDefined();
