@@ -200,6 +200,9 @@ exit 0
 `,
 };
 
+/** The interpreter the unit uses (agentPython), else python3 from PATH. */
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+
 /** A node under test: a temp root, a fake dir (stub state and call log) and the stubs. */
 export class Node {
   readonly dir: string;
@@ -276,7 +279,7 @@ export class Node {
     const agent = join(this.root, 'usr/local/sbin/lbbake-agent');
     const start = Date.now();
     return new Promise((ok) => {
-      const child = spawn('python3', [agent, ...args], {
+      const child = spawn(PYTHON, [agent, ...args], {
         env: {
           PATH: `${this.bin}:${process.env.PATH}`,
           LBBAKE_ROOT: this.root,
