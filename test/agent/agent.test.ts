@@ -22,6 +22,8 @@ const m = modelOf(exampleText());
 const userdata = userdataForMetadata(m);
 const KEY = m.identity.metadataKey;
 const NOT_A_NODE = '198.18.0.7';
+/** The machine a node runs on has that node's address (and another one). */
+const machineOf = (name: string): string[] => [NOT_A_NODE, m.nodes.find((x) => x.name === name)!.address];
 
 function expectNodeFiles(n: Node, model: Model, name: string): void {
   const node = model.nodes.find((x) => x.name === name)!;
@@ -50,11 +52,11 @@ function logText(r: AgentRun): string {
 describe.skipIf(skip)('boot agent against fake metadata services', () => {
   let fake: FakeMetadata;
   const made: Node[] = [];
-  const fresh = (text = userdata): Node => {
+  const fresh = (addrs = [NOT_A_NODE]): Node => {
     const n = new Node();
     made.push(n);
-    n.applyUserdata(text);
-    n.setAddresses([NOT_A_NODE]);
+    n.applyUserdata(userdata);
+    n.setAddresses(addrs);
     return n;
   };
   const env = () => urls(fake.url);
@@ -94,7 +96,7 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
   for (const cloud of clouds) {
     for (const name of ['lb-0', 'lb-1']) {
       it(`${cloud}: metadata ${KEY}=${name} installs exactly render --node ${name}`, async () => {
-        const n = fresh();
+        const n = fresh(machineOf(name));
         if (cloud === 'nocloud') {
           fake.set({});
           n.setNoCloud({ 'instance-id': 'iid-lb', 'local-hostname': 'lb', [KEY]: name });
@@ -122,7 +124,7 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
   }
 
   it('the result equals the files `lbbake render FILE --node` writes, byte for byte', async () => {
-    const n = fresh();
+    const n = fresh(machineOf('lb-1'));
     fake.set({ azure: { kind: 'value', value: 'lb-1' } });
     expect((await n.runAgent(env())).code).toBe(0);
     const out = mkdtempSync(join(tmpdir(), 'lba-render-'));
@@ -147,7 +149,7 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     expectNodeFiles(n, m, 'lb-1');
     expect(logText(r)).toContain('lbbake-agent: address: "lb-1" -> node lb-1');
 
-    const o = fresh();
+    const o = fresh(machineOf('lb-1'));
     fake.set({ ec2: { kind: 'value', value: 'lb-0' } });
     mkdirSync(join(o.root, 'etc/lbbake'), { recursive: true });
     writeFileSync(join(o.root, 'etc/lbbake/node-name'), 'lb-1\n');
@@ -155,12 +157,29 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     expect(r2.code, r2.stderr).toBe(0);
     expectNodeFiles(o, m, 'lb-1');
     expect(fake.seen).toEqual([]);
-    // metadata names lb-1 but this machine has another address: installed, with a warning
-    expect(logText(r2)).toMatch(/warning: node lb-1 has address 10\.168\.222\.190 in lb\.yaml but this machine has 198\.18\.0\.7/);
+  });
+
+  it("FAIL-SAFE: metadata naming a node whose address is not on this machine is refused (it could be a second MASTER)", async () => {
+    const n = fresh(machineOf('lb-1'));
+    fake.set({ ec2: { kind: 'value', value: 'lb-0' } });
+    const r = await n.runAgent(env());
+    expect(r.code).toBe(1);
+    expectNothingInstalled(n);
+    expect(r.log[r.log.length - 1]).toBe(
+      'lbbake-agent: FAIL-SAFE: ec2 names node lb-0, but its address 10.168.222.189 (nodes[].address) is not on this machine (198.18.0.7, 10.168.222.190); ' +
+        'as lb-0 it would send VRRP from a wrong address and could become a second MASTER. Installed nothing; keepalived will not start. ' +
+        'Fix the metadata or nodes[].address in lb.yaml, then run: systemctl restart lbbake-agent.service && systemctl start keepalived.service',
+    );
+    // when the addresses cannot be listed, metadata is trusted (with a warning)
+    rmSync(join(n.fake, 'ip.json'));
+    const r2 = await n.runAgent(env());
+    expect(r2.code, r2.stderr).toBe(0);
+    expectNodeFiles(n, m, 'lb-0');
+    expect(logText(r2)).toContain("warning: cannot list this machine's addresses to confirm node lb-0: ip exited 1");
   });
 
   it('is idempotent: a second run changes nothing and reloads nothing', async () => {
-    const n = fresh();
+    const n = fresh(machineOf('lb-0'));
     n.setActive(['keepalived.service', 'haproxy.service']);
     fake.set({ gce: { kind: 'value', value: 'lb-0' } });
     const r1 = await n.runAgent(env());
@@ -183,12 +202,14 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
   });
 
   it('changed metadata (a replaced node) gives the new node; only keepalived is reloaded', async () => {
-    const n = fresh();
+    const n = fresh(machineOf('lb-0'));
     n.setActive(['keepalived.service', 'haproxy.service']);
     fake.set({ openstack: { kind: 'value', value: 'lb-0' } });
     expect((await n.runAgent(env())).code).toBe(0);
     expectNodeFiles(n, m, 'lb-0');
     n.clearCalls();
+    // the replacement machine has lb-1's address and lb-1's tag
+    n.setAddresses(machineOf('lb-1'));
     fake.set({ openstack: { kind: 'value', value: 'lb-1' } });
     const r = await n.runAgent(env());
     expect(r.code, r.stderr).toBe(0);
@@ -201,6 +222,7 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     // services that do not run are not touched: they start later with the new files
     n.setActive([]);
     n.clearCalls();
+    n.setAddresses(machineOf('lb-0'));
     fake.set({ openstack: { kind: 'value', value: 'lb-0' } });
     const r3 = await n.runAgent(env());
     expect(r3.code).toBe(0);
@@ -209,7 +231,7 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
   });
 
   it('slow (hang), failing (500) and missing-key sources are logged and skipped', async () => {
-    const n = fresh();
+    const n = fresh(machineOf('lb-1'));
     fake.set({ ec2: { kind: 'hang' }, gce: { kind: 'error' }, azure: { kind: 'missing' }, openstack: { kind: 'value', value: 'lb-1' } });
     const r = await n.runAgent(env());
     expect(r.code, r.stderr).toBe(0);
@@ -224,7 +246,7 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     // bounded: 2 hung attempts of 0.5 s, 2 fast 500s, the rest immediate
     expect(r.ms).toBeLessThan(6000);
 
-    const n2 = fresh();
+    const n2 = fresh(machineOf('lb-0'));
     fake.set({ ec2: { kind: 'missing' } });
     n2.setNoCloud({ 'instance-id': 'iid', [KEY]: 'lb-0' });
     const r2 = await n2.runAgent(env());
@@ -234,7 +256,7 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
   });
 
   it('NoCloud falls back to /run/cloud-init/instance-data.json when cloud-init query fails', async () => {
-    const n = fresh();
+    const n = fresh(machineOf('lb-1'));
     fake.set({});
     mkdirSync(join(n.root, 'run/cloud-init'), { recursive: true });
     writeFileSync(join(n.root, 'run/cloud-init/instance-data.json'), JSON.stringify({ ds: { meta_data: { [KEY]: 'lb-1' } }, v1: { cloud_name: 'nocloud' } }));
@@ -287,7 +309,7 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
   });
 
   it('a value with a trailing newline (as `echo` writes it) is accepted', async () => {
-    const n = fresh();
+    const n = fresh(machineOf('lb-1'));
     fake.set({ gce: { kind: 'value', value: 'lb-1\n' } });
     expect((await n.runAgent(env())).code).toBe(0);
     expectNodeFiles(n, m, 'lb-1');
@@ -314,11 +336,12 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
   });
 
   it('FAIL-SAFE after an earlier success: the success mark is withdrawn, the files stay, nothing is reloaded', async () => {
-    const n = fresh();
+    const n = fresh(machineOf('lb-0'));
     fake.set({ ec2: { kind: 'value', value: 'lb-0' } });
     expect((await n.runAgent(env())).code).toBe(0);
     expect((await n.runAgent(env(), ['--check'])).code).toBe(0);
     n.clearCalls();
+    n.setAddresses([NOT_A_NODE]);
     n.setActive(['keepalived.service']);
     const unreachable = await closedPortUrl();
     const r = await n.runAgent({ ...urls(unreachable), LBBAKE_ROUNDS: '2' });
@@ -329,6 +352,36 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     expect((await n.runAgent(env(), ['--check'])).code).toBe(1);
     expect(n.calls().filter((c) => c.startsWith('systemctl'))).toEqual([]);
     expect(n.read('etc/keepalived/keepalived.conf')).toBe(renderNode(m, m.nodes[0]).get('etc/keepalived/keepalived.conf')!.content);
+  });
+});
+
+describe.skipIf(skip)('SELinux (Rocky)', () => {
+  it('sets haproxy_connect_any once when SELinux is enabled, and not at all when it is not', async () => {
+    const r9 = modelOf(exampleText().replace('os: debian12', 'os: rocky9'));
+    const n = new Node();
+    try {
+      n.applyUserdata(userdataForMetadata(r9));
+      n.setAddresses(['10.168.222.189']);
+      writeFileSync(join(n.fake, 'selinux'), '');
+      const env = urls(await closedPortUrl());
+      const r = await n.runAgent(env);
+      expect(r.code, r.stderr).toBe(0);
+      expectNodeFiles(n, r9, 'lb-0');
+      expect(n.calls().filter((c) => c.includes('sebool') || c === 'selinuxenabled')).toEqual([
+        'selinuxenabled',
+        'getsebool haproxy_connect_any',
+        'setsebool -P haproxy_connect_any 1',
+      ]);
+      n.clearCalls();
+      expect((await n.runAgent(env)).code).toBe(0);
+      expect(n.calls().filter((c) => c.includes('sebool') || c === 'selinuxenabled')).toEqual(['selinuxenabled', 'getsebool haproxy_connect_any']);
+      n.clearCalls();
+      rmSync(join(n.fake, 'selinux'));
+      expect((await n.runAgent(env)).code).toBe(0);
+      expect(n.calls().filter((c) => c.includes('sebool'))).toEqual([]);
+    } finally {
+      n.cleanup();
+    }
   });
 });
 

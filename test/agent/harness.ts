@@ -194,6 +194,18 @@ if [ "$1 $2" = "query ds.meta_data" ] && [ -f "$LBA_FAKE/meta_data.json" ]; then
 echo "ERROR: Missing instance-data file: /run/cloud-init/instance-data.json" >&2
 exit 1
 `,
+  selinuxenabled: `#!/bin/sh
+echo "selinuxenabled" >> "$LBA_FAKE/calls.log"
+[ -f "$LBA_FAKE/selinux" ]
+`,
+  getsebool: `#!/bin/sh
+echo "getsebool $*" >> "$LBA_FAKE/calls.log"
+if grep -qx "$1" "$LBA_FAKE/sebool-on" 2>/dev/null; then echo "$1 --> on"; else echo "$1 --> off"; fi
+`,
+  setsebool: `#!/bin/sh
+echo "setsebool $*" >> "$LBA_FAKE/calls.log"
+echo "$2" >> "$LBA_FAKE/sebool-on"
+`,
   sysctl: `#!/bin/sh
 echo "sysctl $*" >> "$LBA_FAKE/calls.log"
 exit 0
