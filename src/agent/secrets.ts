@@ -13,7 +13,7 @@ export type SecretName = 'vrrp_auth_pass' | 'stats_password_hash';
  * characters render's guard lets into a config, so a tampered secrets file cannot inject a line.
  */
 export const SECRET_PATTERNS: Readonly<Record<SecretName, string>> = {
-  vrrp_auth_pass: '[!#-\\[\\]-~]{1,8}',
+  vrrp_auth_pass: '[A-Za-z0-9!#%&()*+,./:;<=>?@\\[\\]^_|~-]{1,8}',
   stats_password_hash: '\\$6\\$[./0-9A-Za-z]{1,16}\\$[./0-9A-Za-z]{86}',
 };
 

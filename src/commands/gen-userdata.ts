@@ -21,7 +21,7 @@ export function handler(a: Common & { node?: string; secretsOnly?: boolean; o?: 
   if (a.secretsOnly && a.node !== undefined) {
     throw new UsageError('--secrets-only and --node exclude each other: secrets-only user-data serves every node');
   }
-  const m = loadModel(a, io);
+  const m = loadModel(a, io, { keepSecrets: true });
   if (typeof m === 'number') return m;
   const text = a.secretsOnly
     ? secretsUserdata(m)

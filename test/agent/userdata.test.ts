@@ -4,20 +4,26 @@
  * the gen-userdata CLI flags.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AGENT_PATHS, metadataModeFiles, secretsUserdata } from '../../src/agent/files.js';
+import { secretValues } from '../../src/agent/secrets.js';
+import { sha512Crypt } from '../../src/crypt.js';
 import { main } from '../../src/main.js';
-import { userdataForMetadata, userdataForNode } from '../../src/userdata.js';
+import { userdataForMetadata } from '../../src/userdata.js';
 import { cloudInitSchema, missing, tempFile } from '../helpers/tools.js';
-import { EXAMPLE, exampleText, modelOf } from './harness.js';
+import { exampleText, modelOf } from './harness.js';
 
 const m = modelOf(exampleText());
+const secrets = secretValues(m);
 const work = mkdtempSync(join(tmpdir(), 'lba-ud-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
+/** A copy of the example: the CLI keeps the secrets it generates beside it (lb.secrets.yaml). */
+const FILE = join(work, 'lb.yaml');
+writeFileSync(FILE, exampleText());
 
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -28,13 +34,15 @@ async function cli(argv: string[]): Promise<{ code: number; stdout: string; stde
 
 describe('gen-userdata without --node (metadata mode)', () => {
   it('is deterministic: two runs give byte-identical user-data', async () => {
-    const a = await cli(['gen-userdata', EXAMPLE]);
-    const b = await cli(['gen-userdata', EXAMPLE]);
+    const a = await cli(['gen-userdata', FILE]);
+    const b = await cli(['gen-userdata', FILE]);
     expect(a.code).toBe(0);
+    expect(a.stdout.startsWith('#cloud-config\n')).toBe(true);
+    expect(a.stdout).toContain('lbbake-agent');
     expect(a.stdout).toBe(b.stdout);
-    expect(a.stdout).toBe(userdataForMetadata(m));
-    const s1 = await cli(['gen-userdata', EXAMPLE, '--secrets-only']);
-    const s2 = await cli(['gen-userdata', EXAMPLE, '--secrets-only']);
+    expect(userdataForMetadata(m)).toBe(userdataForMetadata(modelOf(exampleText())));
+    const s1 = await cli(['gen-userdata', FILE, '--secrets-only']);
+    const s2 = await cli(['gen-userdata', FILE, '--secrets-only']);
     expect(s1.stdout).toBe(s2.stdout);
   });
 
@@ -54,11 +62,16 @@ describe('gen-userdata without --node (metadata mode)', () => {
       '/etc/lbbake/secrets.json',
     ]);
     expect(byPath.get('/etc/lbbake/secrets.json')!.permissions).toBe('0600');
-    expect(JSON.parse(byPath.get('/etc/lbbake/secrets.json')!.content)).toEqual({ vrrp_auth_pass: 'k8sHA-18' });
+    expect(JSON.parse(byPath.get('/etc/lbbake/secrets.json')!.content)).toEqual(secrets);
+    expect(Object.keys(secrets).sort()).toEqual(['stats_password_hash', 'vrrp_auth_pass']);
     expect(byPath.get('/usr/local/sbin/lbbake-agent')!.permissions).toBe('0755');
     for (const f of byPath.values()) expect(f.defer).toBe(true);
     // the secret is only in the secrets file
-    for (const [p, f] of byPath) if (p !== '/etc/lbbake/secrets.json') expect(f.content, p).not.toContain('k8sHA-18');
+    for (const [p, f] of byPath) {
+      if (p === '/etc/lbbake/secrets.json') continue;
+      expect(f.content, p).not.toContain(`"${secrets.vrrp_auth_pass}"`);
+      expect(f.content, p).not.toContain(secrets.stats_password_hash);
+    }
     expect(doc.runcmd).toEqual([
       ['systemctl', 'daemon-reload'],
       ['systemctl', 'enable', 'lbbake-agent.service', 'haproxy.service', 'keepalived.service'],
@@ -89,21 +102,28 @@ describe('gen-userdata without --node (metadata mode)', () => {
   });
 
   it('--node keeps working; --secrets-only with --node is a usage error', async () => {
-    const r = await cli(['gen-userdata', EXAMPLE, '--node', 'lb-0']);
+    const r = await cli(['gen-userdata', FILE, '--node', 'lb-0']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(userdataForNode(m, m.nodes[0]));
-    const bad = await cli(['gen-userdata', EXAMPLE, '--node', 'lb-0', '--secrets-only']);
+    expect(r.stdout).toContain('/usr/local/sbin/lbbake-apply');
+    expect(r.stdout).not.toContain('lbbake-agent');
+    const bad = await cli(['gen-userdata', FILE, '--node', 'lb-0', '--secrets-only']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--secrets-only and --node exclude each other');
   });
 
-  it('--secrets-only writes only the root-only secrets file', async () => {
-    const r = await cli(['gen-userdata', EXAMPLE, '--secrets-only']);
+  it('--secrets-only writes only the root-only secrets file, with the secrets lb.yaml resolves to', async () => {
+    const r = await cli(['gen-userdata', FILE, '--secrets-only']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe(secretsUserdata(m));
     const doc = parse(r.stdout);
     expect(Object.keys(doc)).toEqual(['write_files']);
-    expect(doc.write_files).toEqual([{ path: '/etc/lbbake/secrets.json', content: '{\n  "vrrp_auth_pass": "k8sHA-18"\n}\n', owner: 'root:root', permissions: '0600' }]);
+    expect(doc.write_files).toHaveLength(1);
+    expect(doc.write_files[0]).toMatchObject({ path: '/etc/lbbake/secrets.json', owner: 'root:root', permissions: '0600' });
+    const stored = parse(readFileSync(join(work, 'lb.secrets.yaml'), 'utf8'));
+    expect(JSON.parse(doc.write_files[0].content)).toEqual({
+      stats_password_hash: sha512Crypt(stored.statsPassword, 'k8s-apiserver/admin'),
+      vrrp_auth_pass: stored.vrrpAuthPass,
+    });
+    expect(secretsUserdata(m)).toContain(JSON.stringify(secrets.vrrp_auth_pass));
   });
 });
 
