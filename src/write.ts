@@ -32,7 +32,7 @@ export function writeTree(dir: string, files: FileSet): string[] {
 }
 
 /** Writes one file atomically (temporary file + rename). */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
   mkdirSync(dirname(resolve(path)), { recursive: true });
   const tmp = join(dirname(resolve(path)), `.${randomBytes(4).toString('hex')}.lbbake-tmp`);
   try {
