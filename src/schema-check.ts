@@ -80,6 +80,9 @@ function toDiagnostic(e: ErrorObject, schema: JsonSchema, data: unknown): Diagno
   const value = valueAt(data, path);
   const err = (code: string, p: string, message: string): Diagnostic => ({ severity: 'error', code, path: p, message });
   switch (e.keyword) {
+    case 'if':
+      // "must match then schema": the errors inside the then-branch say what is wrong
+      return undefined;
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys((sub.properties as object | undefined) ?? {}).filter((k) => k !== '$schema');
