@@ -88,3 +88,24 @@ describe('the schema documents every key', () => {
     expect(withDefault).toEqual(Object.keys(expected).sort());
   });
 });
+
+describe('the build-time precompiled validator (dist/src/generated/schema-validate.cjs)', () => {
+  it('was generated from the shipped schema (sha256) and judges like the ajv-compiled schema', async () => {
+    const { createRequire } = await import('node:module');
+    const { createHash } = await import('node:crypto');
+    const { parse } = await import('yaml');
+    const require = createRequire(import.meta.url);
+    // npm test / npm run build generate it; a missing file is a failure, not a skip
+    const pre = require('../../dist/src/generated/schema-validate.cjs');
+    const text = readFileSync(SHIPPED, 'utf8');
+    expect(pre.schemaSha256).toBe(createHash('sha256').update(text).digest('hex'));
+    const { checkSchema } = await import('../../src/schema-check.js');
+    const example = parse(readFileSync(new URL('../../examples/k8s-apiserver.yaml', import.meta.url), 'utf8'));
+    const bad = { ...example, vrrp: { ...example.vrrp, routerId: 300, bogus: 1 }, nodes: [{ name: 'x', address: '1.2.3' }] };
+    for (const doc of [example, bad]) {
+      const ok = pre(doc);
+      expect(ok).toBe(checkSchema(doc).length === 0);
+      if (!ok) expect(pre.errors.map((e: any) => `${e.instancePath} ${e.keyword}`).sort()).toContain('/vrrp/routerId maximum');
+    }
+  });
+});
