@@ -170,3 +170,30 @@ describe('hooks call the cloud CLI exactly so (stub CLIs record their calls)', (
     stubs();
   });
 });
+
+const noKeepalived = missing(['keepalived', 'unshare', 'ip'], { root: true });
+describe.skipIf(noKeepalived)('keepalived -t accepts the notify_master line', () => {
+  it('with the hook installed at its path (private mount namespace + throwaway netns)', () => {
+    const m = withCloud({ provider: 'aws', mode: 'secondary-ip' }).model!;
+    const conf = join(dir, 'keepalived.conf');
+    writeFileSync(conf, renderKeepalived(m, m.nodes[0]));
+    const hook = join(dir, 'hook-aws');
+    writeFileSync(hook, hookFiles(m).get('usr/local/libexec/lbbake/vip-move-aws')!.content);
+    const ns = `lbbk-ux-${process.pid}`;
+    const check = (install: boolean) => {
+      spawnSync('ip', ['netns', 'add', ns]);
+      try {
+        spawnSync('ip', ['-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'uxp0']);
+        // /usr/local is replaced by a tmpfs only inside this mount namespace; the host is untouched
+        const setup = install ? `mkdir -p /usr/local/libexec/lbbake && install -m 0755 ${hook} /usr/local/libexec/lbbake/vip-move-aws && ` : '';
+        return spawnSync('unshare', ['--mount', 'sh', '-c', `mount -t tmpfs tmpfs /usr/local && ${setup}ip netns exec ${ns} keepalived -t -f ${conf}`], { encoding: 'utf8', timeout: 30_000 });
+      } finally {
+        spawnSync('ip', ['netns', 'del', ns]);
+      }
+    };
+    // (keepalived 2.2.7 -t does not report a missing notify script, so only the positive case is checked)
+    const ok = check(true);
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout + ok.stderr).not.toMatch(/unknown keyword|error/i);
+  });
+});
