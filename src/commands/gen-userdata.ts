@@ -18,7 +18,7 @@ export const builder = (y: Argv) =>
     .option('cloud', { choices: CLOUDS, describe: "fail (exit 1) when the result exceeds that cloud's user-data limit" });
 
 export function handler(a: Common & UserdataFlags & { node?: string; o?: string }, io: Io): number {
-  const m = loadModel(a, io);
+  const m = loadModel(a, io, { keepSecrets: true });
   if (typeof m === 'number') return m;
   if (a.node === undefined) {
     throw new UsageError('gen-userdata without --node (roles from instance metadata) is not available yet; pass --node NAME');

@@ -80,7 +80,7 @@ describe('lbbake explain on the example', () => {
 describe('explain never prints a secret', () => {
   const SECRETS = { auth: 'Zq7#kP2x', stats: 'Stats-Secret-4711' };
   const f = variant('secrets', (d) => {
-    d.vrrp.auth.pass = SECRETS.auth;
+    d.vrrp.auth = { pass: SECRETS.auth };
     d.stats = { port: 1080, bind: 'node', user: 'admin', password: SECRETS.stats };
   });
   for (const json of [false, true]) {

@@ -1,3 +1,6 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../../src/main.js';
 import type { Io } from '../../src/commands/common.js';
 
@@ -26,4 +29,14 @@ export async function run(argv: string[], opts: { tty?: boolean; env?: NodeJS.Pr
   return { code, stdout, stderr };
 }
 
-export const EXAMPLE = new URL('../../examples/k8s-apiserver.yaml', import.meta.url).pathname;
+/**
+ * A private copy of examples/k8s-apiserver.yaml: gen-userdata stores generated secrets beside
+ * its input, which must not land in the repository's examples/.
+ */
+export const EXAMPLE = (() => {
+  const dir = mkdtempSync(join(tmpdir(), 'lbbake-ux-example-'));
+  const f = join(dir, 'k8s-apiserver.yaml');
+  copyFileSync(new URL('../../examples/k8s-apiserver.yaml', import.meta.url), f);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return f;
+})();
