@@ -82,3 +82,14 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return EXIT.INTERNAL;
   }
 }
+
+/** The real process's Io (the bins' edge). */
+export function processIo(): Io {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
