@@ -9,6 +9,7 @@
  *   lbl-<pid>-lb1  eth0 198.18.0.12   } mount namespaces (private /run, /etc/keepalived, ...)
  *   lbl-<pid>-m0..m2  198.18.0.21-23  TLS :6443, /readyz 200 (500 while <state>/<name>.bad exists)
  *   lbl-<pid>-cl   198.18.0.50        probe (test/helpers/lab/probe.py)
+ *   lbl-<pid>-md   198.18.0.254       fake metadata service, started on demand (lab/metadata.py)
  *
  * Namespace names carry the owning process id, so labs of parallel test files never collide and
  * a lab whose owner died (interrupted run) is recognised and removed by the next one.
@@ -30,6 +31,8 @@ export const PREFIX = 'lbl-';
 export const VIP = '198.18.0.100';
 export const PORT = 6443;
 export const CLIENT = '198.18.0.50';
+/** Fake cloud metadata service (GCE protocol) for the boot-agent scenario. */
+export const METADATA = '198.18.0.254';
 export const LB_NODES = [
   { name: 'lb-0', role: 'lb0', address: '198.18.0.11' },
   { name: 'lb-1', role: 'lb1', address: '198.18.0.12' },
@@ -279,6 +282,7 @@ export class NetLab {
   private readonly nodes = new Map<LbName, NodeState>();
   private backendProcs: ChildProcess[] = [];
   private watchers = new Set<ChildProcess>();
+  private metadataProc?: ChildProcess;
   private destroyed = false;
 
   private constructor() {
@@ -320,6 +324,7 @@ export class NetLab {
       ...LB_NODES.map((n) => [n.role, n.address] as [string, string]),
       ...BACKENDS.map((b) => [b.name, b.address] as [string, string]),
       ['cl', CLIENT],
+      ['md', METADATA],
     ];
     for (const [role] of [['sw'], ...members]) must('ip', ['netns', 'add', this.ns(role)]);
     must('ip', ['-n', sw, 'link', 'add', 'br0', 'address', BRIDGE_MAC, 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0']);
@@ -400,7 +405,7 @@ export class NetLab {
     const ns = this.nodeNs(node);
     const addr = LB_NODES.find((n) => n.name === node)!.address;
     const root = this.nodeRoot(node);
-    if (!existsSync(join(root, 'etc', 'keepalived', 'keepalived.conf'))) throw new Error(`${node}: no files written`);
+    if (opts.keepalived !== false && !existsSync(join(root, 'etc', 'keepalived', 'keepalived.conf'))) throw new Error(`${node}: no files written`);
     // a restarted node has no VIP left over from a killed keepalived
     must('ip', ['-n', ns, 'addr', 'flush', 'dev', 'eth0']);
     must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
@@ -443,6 +448,11 @@ export class NetLab {
         if (m && m[1].startsWith('net.')) must('ip', ['netns', 'exec', this.nodeNs(node), 'sysctl', '-q', '-w', `${m[1]}=${m[2]}`]);
       }
     }
+  }
+
+  /** The python3 the lab uses (the agent runs with it too). */
+  get python(): string {
+    return PYTHON;
   }
 
   /** Runs a command inside the node (its net, mount and PID namespaces). */
@@ -633,6 +643,23 @@ export class NetLab {
     return out.join('\n');
   }
 
+  /**
+   * Starts the fake metadata service: `names` maps a caller's address to the value of the
+   * metadata key (what each instance's tag/attribute says). Can be called again to change them.
+   */
+  async startMetadata(key: string, names: Record<string, string>): Promise<string> {
+    const mapFile = join(this.dir, 'metadata.json');
+    writeFileSync(mapFile, JSON.stringify(names));
+    if (this.metadataProc && this.metadataProc.exitCode === null) return `http://${METADATA}`;
+    const logPath = join(this.dir, 'metadata.log');
+    const log = openSync(logPath, 'a');
+    this.metadataProc = spawn('ip', ['netns', 'exec', this.ns('md'), PYTHON, join(LAB_DIR, 'metadata.py'), METADATA, '80', key, mapFile],
+      { stdio: ['ignore', log, log] });
+    closeSync(log);
+    await waitFor('metadata service listening', () => readFileSync(logPath, 'utf8').includes('listening'), { timeoutMs: 20_000, intervalMs: 50 });
+    return `http://${METADATA}`;
+  }
+
   /** Tears everything down: node PID namespaces, backends, probes, namespaces, temp dir. Idempotent. */
   destroy(): void {
     if (this.destroyed) return;
@@ -642,7 +669,7 @@ export class NetLab {
       if (s.init !== undefined && alive(s.init)) process.kill(s.init, 'SIGKILL');
       s.launcher?.kill('SIGKILL');
     }
-    for (const p of [...this.backendProcs, ...this.watchers]) p.kill('SIGKILL');
+    for (const p of [...this.backendProcs, ...this.watchers, ...(this.metadataProc ? [this.metadataProc] : [])]) p.kill('SIGKILL');
     for (const ns of listNamespaces().filter((n) => n.startsWith(`${PREFIX}${process.pid}-`))) removeNamespace(ns);
     if (!process.env.LBL_KEEP_DIR) rmSync(this.dir, { recursive: true, force: true });
   }

@@ -3,8 +3,12 @@
  * in a network of namespaces (test/helpers/netlab.ts). Needs root; in CI a missing tool fails.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { missing } from '../helpers/tools.js';
-import { GUIDE_VRRP, type LbName, labYaml, withGuideCheck, NetLab, parseBody, type ProbeResult, renderLab, waitFor } from '../helpers/netlab.js';
+import { metadataModeFiles } from '../../src/agent/files.js';
+import { renderNode } from '../../src/render.js';
+import { GUIDE_VRRP, LB_NODES, type LbName, labModel, labYaml, withGuideCheck, NetLab, parseBody, type ProbeResult, renderLab, waitFor } from '../helpers/netlab.js';
 
 const reason = missing(['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'], { root: true });
 
@@ -173,5 +177,50 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
     await new Promise((res) => setTimeout(res, 6_000));
     expect(lab.vipHolders()).toEqual(['lb-0']);
     expect(lab.get(2, 1).every((r) => !r.ok)).toBe(true);
+  });
+
+  it('6) boot agent: both nodes get the same metadata-mode files; a fake metadata service names them; they come up with the right roles', async () => {
+    const m = labModel(DEFAULT);
+    const same = metadataModeFiles(m, { secrets: 'inline' }); // what the metadata-mode user-data writes on every node
+    const url = await lab.startMetadata(m.identity.metadataKey, { '198.18.0.11': 'lb-0', '198.18.0.12': 'lb-1' });
+    for (const n of ['lb-0', 'lb-1'] as const) await lab.killNode(n);
+    deployed = undefined;
+    const agent = (n: LbName, ...args: string[]) =>
+      lab.exec(n, ['env', `LBBAKE_ROOT=${lab.nodeRoot(n)}`, 'LBBAKE_SOURCES=gce', `LBBAKE_GCE_URL=${url}`, lab.python,
+        `${lab.nodeRoot(n)}/usr/local/sbin/lbbake-agent`, ...args], 60_000);
+    for (const n of ['lb-0', 'lb-1'] as const) {
+      lab.writeNodeFiles(n, same);
+      await lab.startNode(n, { haproxy: false, keepalived: false });
+      const r = agent(n);
+      expect(r.status, r.stderr + r.stdout).toBe(0);
+      expect(r.stderr + r.stdout).toContain(`-> node ${n}`);
+      // the agent installed exactly what `lbbake render --node <its name>` writes (under
+      // LBBAKE_ROOT = the node's tree, whose etc/keepalived and etc/haproxy are the node's real ones)
+      for (const [rel, f] of renderNode(m, m.nodes.find((x) => x.name === n)!)) {
+        expect(readFileSync(join(lab.nodeRoot(n), rel), 'utf8'), rel).toBe(f.content);
+      }
+      expect(lab.exec(n, ['cat', '/etc/keepalived/keepalived.conf']).stdout).toContain(`unicast_src_ip ${LB_NODES.find((x) => x.name === n)!.address}`);
+      // keepalived's ExecStartPre fail-safe passes, then the services start as systemd would
+      expect(agent(n, '--check').status).toBe(0);
+      lab.startHaproxy(n);
+      lab.startKeepalived(n);
+    }
+    await lab.steady();
+    expect(lab.readLog('lb-0', 'keepalived')).toContain('Entering MASTER STATE');
+    expect(lab.readLog('lb-1', 'keepalived')).not.toContain('Entering MASTER STATE');
+
+    // a node whose metadata names another node's role (address mismatch) installs nothing and
+    // keepalived's fail-safe keeps it from ever taking the VIP
+    await lab.killNode('lb-1');
+    await lab.startMetadata(m.identity.metadataKey, { '198.18.0.11': 'lb-0', '198.18.0.12': 'lb-0' });
+    lab.writeNodeFiles('lb-1', same);
+    await lab.startNode('lb-1', { haproxy: false, keepalived: false });
+    const bad = agent('lb-1');
+    expect(bad.status, bad.stderr + bad.stdout).toBe(1);
+    expect(bad.stderr + bad.stdout).toContain('FAIL-SAFE');
+    expect(lab.exec('lb-1', ['test', '-e', '/etc/keepalived/keepalived.conf']).status).toBe(1);
+    expect(agent('lb-1', '--check').status).not.toBe(0);
+    expect(lab.vipHolders()).toEqual(['lb-0']);
+    expect(LB_NODES.length).toBe(2);
   });
 });
