@@ -41,11 +41,11 @@ interface Profile {
 }
 
 const PROFILES: Profile[] = [
-  { key: 'default', label: 'lbbake defaults (VRRPv2, advert 1 s, check interval 1 fall 2, FAULT on failure)', vrrp: {}, haproxyCapS: 20, haproxyRuns: RUNS },
+  { key: 'default', label: 'lbbake defaults (VRRPv2, advert 1 s, check interval 1 fall 1, FAULT on failure)', vrrp: {}, haproxyCapS: 20, haproxyRuns: RUNS },
   {
-    key: 'default-fall1',
-    label: 'lbbake defaults with `check: { fall: 1 }`',
-    vrrp: { check: { fall: 1 } },
+    key: 'default-fall2',
+    label: 'lbbake defaults with `check: { fall: 2 }` (rides out a quick haproxy restart)',
+    vrrp: { check: { fall: 2 } },
     haproxyCapS: 20,
     haproxyRuns: RUNS,
     haproxyOnly: true,

@@ -124,8 +124,8 @@ export function buildPlan(m: Model): Plan {
         takeoverSeconds: round(parts.takeover),
         totalSeconds: round(parts.total),
         how: fault
-          ? `${c.fall} failed checks x ${c.interval} s, then FAULT: the BACKUP takes over within its skew time (~0.5 s measured)`
-          : `${c.fall} failed checks x ${c.interval} s, then the BACKUP waits for Master_Down (3 x ${m.vrrp.advertInterval} s advert + skew) because it ignores lower-priority adverts`,
+          ? `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then FAULT: the BACKUP takes over within its skew time (~0.5 s measured)`
+          : `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then the BACKUP waits for Master_Down (3 x ${m.vrrp.advertInterval} s advert + skew) because it ignores lower-priority adverts`,
       },
       nodeLoss: {
         seconds: round(nodeLoss),

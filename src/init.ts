@@ -54,7 +54,7 @@ export function defaultStarter(): Starter {
       name: 'k8s-apiserver',
       target: { os: 'debian12' },
       vip: { address: '192.0.2.100', prefix: 32, interface: 'eth0' },
-      vrrp: { routerId: 100, advertInterval: 1, mode: 'unicast', preempt: true, check: { interval: 1, fall: 2, rise: 2 } },
+      vrrp: { routerId: 100, advertInterval: 1, mode: 'unicast', preempt: true, check: { interval: 1, fall: 1, rise: 2 } },
       nodes: [
         { name: 'lb-0', address: PLACEHOLDER_NODES[0] },
         { name: 'lb-1', address: PLACEHOLDER_NODES[1] },
@@ -169,7 +169,7 @@ export function starterFromEnv(env: Record<string, string | undefined>, randomPa
   const octet = Number((vip as string).split('.')[3]);
   const routerId = octet >= 1 && octet !== 51 ? octet : 52;
   changes.push({ variable: '(virtual_router_id)', what: `the guide hard-codes 51, which every copied cluster shares; using ${routerId} (derived from the VIP)` });
-  changes.push({ variable: '(vrrp_script)', what: 'the guide checks "pidof haproxy" every 3 s with fall 10 and weight -2: pidof never works under keepalived on Debian 12 and the VIP would need 30+ s to move; using /usr/bin/pgrep -x haproxy, interval 1, fall 2, FAULT on failure (about 2.5 s)' });
+  changes.push({ variable: '(vrrp_script)', what: 'the guide checks "pidof haproxy" every 3 s with fall 10 and weight -2: pidof never works under keepalived on Debian 12 and the VIP would need 30+ s to move; using /usr/bin/pgrep -x haproxy, interval 1, fall 1, FAULT on failure (about 1 s)' });
   changes.push({ variable: '(multicast)', what: 'the guide uses multicast VRRP, which clouds drop; using unicast between the LB nodes' });
   changes.push({ variable: '(stats)', what: 'the guide exposes stats on *:1080 with a password in the config; binding it to 127.0.0.1 without a password (set stats.password and stats.bind to change that)' });
   changes.push({ variable: '(sysctl)', what: 'the guide sets net.ipv4.ip_forward = 1; haproxy proxies and does not route, so it stays off (sysctl.ipForward: true to change)' });

@@ -15,7 +15,9 @@ export const DEFAULTS = {
   check: {
     command: '/usr/bin/pgrep -x haproxy',
     interval: 1,
-    fall: 2,
+    // one failed check: haproxy died (pgrep finds no process); measured 0.95 s to fail over vs
+    // 1.57 s with fall 2. fall 2 rides out a haproxy restart by systemd without a VIP move.
+    fall: 1,
     rise: 2,
     onFailure: 'fault',
   },

@@ -197,7 +197,7 @@ export const RULES: Record<string, Rule> = {
     const budget = haproxyFailoverBudget(model);
     if (budget > 10) {
       const c = model.vrrp.check;
-      report('warning', 'CHECK_SLOW', '/vrrp/check', `a dead haproxy is detected after interval ${c.interval} s x fall ${c.fall}, so failover takes about ${budget.toFixed(1)} s; use interval: 1 and fall: 2 (about ${(1 * 2 + 0.5).toFixed(1)} s)`);
+      report('warning', 'CHECK_SLOW', '/vrrp/check', `a dead haproxy is detected after interval ${c.interval} s x fall ${c.fall}, so failover takes about ${budget.toFixed(1)} s; use interval: 1 and fall: 1 (about 1.5 s at most)`);
     }
   },
   statsExposure: ({ model, report }) => {
