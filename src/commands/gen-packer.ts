@@ -11,6 +11,7 @@ export const builder = (y: Argv) =>
     .positional('file', { type: 'string', demandOption: true })
     .option('o', { alias: 'output', type: 'string', describe: 'output directory (replaced as a whole)' })
     .option('profile', {
+      type: 'string',
       choices: ['modern', '1.6', 'both'] as const,
       default: 'both',
       describe: 'Packer profile: modern (>= 1.7, required_plugins), 1.6 (Packer 1.6.x), or both (DIR/modern and DIR/1.6)',
