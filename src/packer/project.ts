@@ -243,6 +243,24 @@ function variables(m: Model): Array<[string, VarSpec[]]> {
           description: 'How long to wait for SSH; TCG boots take minutes.',
         },
         { name: 'qemu_headless', type: 'bool', def: true, description: 'Run qemu without a window.' },
+        {
+          name: 'qemu_extra_args',
+          type: 'list(list(string))',
+          def: list([]),
+          description: 'More qemu arguments, e.g. [["-netdev", "tap,id=user.0,ifname=tap0,script=no,downscript=no"]] (a -netdev with id=user.0 replaces the default user-mode network).',
+        },
+        {
+          name: 'qemu_ssh_host',
+          type: 'string',
+          def: '',
+          description: "Connect to this guest address instead of the forwarded local port (with qemu_skip_nat_mapping, for tap networks).",
+        },
+        {
+          name: 'qemu_skip_nat_mapping',
+          type: 'bool',
+          def: false,
+          description: 'Do not forward a local port to the guest SSH port (set when the guest is reachable directly).',
+        },
       ],
     ],
     [
@@ -386,7 +404,7 @@ function sourcesFile(m: Model): string {
       attr('accelerator', raw('var.qemu_accelerator')),
       attr('cpus', raw('var.qemu_cpus')),
       attr('memory', raw('var.qemu_memory')),
-      attr('qemuargs', list([list(['-cpu', raw('var.qemu_cpu_model')])])),
+      attr('qemuargs', raw('concat([["-cpu", var.qemu_cpu_model]], var.qemu_extra_args)')),
       attr('headless', raw('var.qemu_headless')),
       attr('output_directory', raw('var.qemu_output_directory')),
       blank(),
@@ -398,6 +416,8 @@ function sourcesFile(m: Model): string {
       attr('ssh_username', raw('var.qemu_ssh_username')),
       attr('ssh_password', raw('var.qemu_ssh_password')),
       attr('ssh_timeout', raw('var.qemu_ssh_timeout')),
+      attr('ssh_host', raw('var.qemu_ssh_host')),
+      attr('skip_nat_mapping', raw('var.qemu_skip_nat_mapping')),
       comment('The build user goes away with the builder VM.'),
       attr(
         'shutdown_command',

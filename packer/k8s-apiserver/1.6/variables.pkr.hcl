@@ -130,6 +130,24 @@ variable "qemu_headless" {
   description = "Run qemu without a window."
 }
 
+variable "qemu_extra_args" {
+  type        = list(list(string))
+  default     = []
+  description = "More qemu arguments, e.g. [[\"-netdev\", \"tap,id=user.0,ifname=tap0,script=no,downscript=no\"]] (a -netdev with id=user.0 replaces the default user-mode network)."
+}
+
+variable "qemu_ssh_host" {
+  type        = string
+  default     = ""
+  description = "Connect to this guest address instead of the forwarded local port (with qemu_skip_nat_mapping, for tap networks)."
+}
+
+variable "qemu_skip_nat_mapping" {
+  type        = bool
+  default     = false
+  description = "Do not forward a local port to the guest SSH port (set when the guest is reachable directly)."
+}
+
 # amazon-ebs: credentials from the usual AWS environment (AWS_PROFILE, AWS_ACCESS_KEY_ID, ...)
 variable "aws_region" {
   type        = string

@@ -13,7 +13,7 @@ source "qemu" "lb" {
   accelerator      = var.qemu_accelerator
   cpus             = var.qemu_cpus
   memory           = var.qemu_memory
-  qemuargs         = [["-cpu", var.qemu_cpu_model]]
+  qemuargs         = concat([["-cpu", var.qemu_cpu_model]], var.qemu_extra_args)
   headless         = var.qemu_headless
   output_directory = var.qemu_output_directory
 
@@ -21,10 +21,12 @@ source "qemu" "lb" {
   cd_files = ["${local.seed_dir}/meta-data", "${local.seed_dir}/user-data"]
   cd_label = "cidata"
 
-  communicator = "ssh"
-  ssh_username = var.qemu_ssh_username
-  ssh_password = var.qemu_ssh_password
-  ssh_timeout  = var.qemu_ssh_timeout
+  communicator     = "ssh"
+  ssh_username     = var.qemu_ssh_username
+  ssh_password     = var.qemu_ssh_password
+  ssh_timeout      = var.qemu_ssh_timeout
+  ssh_host         = var.qemu_ssh_host
+  skip_nat_mapping = var.qemu_skip_nat_mapping
   # The build user goes away with the builder VM.
   shutdown_command = "sudo sh -c 'userdel -f -r ${var.qemu_ssh_username}; rm -f /etc/sudoers.d/90-cloud-init-users; shutdown -P now'"
 }
