@@ -22,6 +22,15 @@ export function withoutSecrets(m: Model): Model {
   };
 }
 
+/**
+ * Placeholders the baked files carry where secrets go at boot, each with a fixed dummy value
+ * (not a secret) that makes the file checkable with haproxy -c / keepalived -t at build time.
+ * The stand-in bakes no placeholders.
+ */
+export function checkSubstitutions(_m: Model): Array<{ placeholder: string; dummy: string }> {
+  return [];
+}
+
 /** Every file the image carries, root-relative, secrets left out. */
 export function imageFiles(m: Model): FileSet {
   const safe = withoutSecrets(m);

@@ -1,5 +1,6 @@
 import type { Model } from '../model.js';
 import { type FileSet, InternalError, renderTemplateFile } from '../render.js';
+import { checkSubstitutions } from './files.js';
 
 /** Where the file provisioner puts the image's files before step 3 installs them. */
 export const UPLOAD_DIR = '/tmp/lbbake-rootfs';
@@ -77,6 +78,7 @@ export function buildScripts(m: Model, files: FileSet): Script[] {
       name: '40-check-configs.sh',
       content: render('check-configs', {
         interface: m.vip.interface,
+        substitutions: checkSubstitutions(m),
         haproxyConfigs: targets.haproxy,
         keepalivedConfigs: targets.keepalived,
       }),

@@ -123,6 +123,7 @@ describe.skipIf(checkReason).each(inputs().map((f) => [rel(f), f]))('the image c
     const script = readFileSync(join(dir, 'scripts', '40-check-configs.sh'), 'utf8')
       .replaceAll('"/usr/lib/lbbake/', `"${root}/usr/lib/lbbake/`)
       .replace('ns=lbbake-check', `ns=lbbk-pk${process.pid}`);
+    expect(script).toContain(`ns=lbbk-pk${process.pid}`);
     const f = join(dir, 'check-here.sh');
     writeFileSync(f, script);
     const r = spawnSync('sh', [f], { encoding: 'utf8', timeout: 60_000 });

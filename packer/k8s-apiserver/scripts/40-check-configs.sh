@@ -7,21 +7,35 @@
 set -eu
 
 failed=0
+ns=lbbake-check
+work=$(mktemp -d)
+cleanup() {
+    ip netns del "$ns" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fill() {
+    cat "$1" >"$2"
+}
+
 echo "lbbake: haproxy -c -f /usr/lib/lbbake/nodes/lb-0/etc/haproxy/haproxy.cfg"
-haproxy -c -f "/usr/lib/lbbake/nodes/lb-0/etc/haproxy/haproxy.cfg" || failed=1
+fill "/usr/lib/lbbake/nodes/lb-0/etc/haproxy/haproxy.cfg" "$work/haproxy.cfg"
+haproxy -c -f "$work/haproxy.cfg" || failed=1
 echo "lbbake: haproxy -c -f /usr/lib/lbbake/nodes/lb-1/etc/haproxy/haproxy.cfg"
-haproxy -c -f "/usr/lib/lbbake/nodes/lb-1/etc/haproxy/haproxy.cfg" || failed=1
+fill "/usr/lib/lbbake/nodes/lb-1/etc/haproxy/haproxy.cfg" "$work/haproxy.cfg"
+haproxy -c -f "$work/haproxy.cfg" || failed=1
 
 if keepalived --help 2>&1 | grep -q -- '--config-test'; then
-    ns=lbbake-check
     ip netns del "$ns" 2>/dev/null || true
     ip netns add "$ns"
-    trap 'ip netns del "$ns" 2>/dev/null || true' EXIT
     ip -n "$ns" link add eth0 type veth peer name lbbake-peer0
     echo "lbbake: keepalived -t -f /usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf"
-    ip netns exec "$ns" keepalived -t -l -f "/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf" || failed=1
+    fill "/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf" "$work/keepalived.conf"
+    ip netns exec "$ns" keepalived -t -l -f "$work/keepalived.conf" || failed=1
     echo "lbbake: keepalived -t -f /usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf"
-    ip netns exec "$ns" keepalived -t -l -f "/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf" || failed=1
+    fill "/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf" "$work/keepalived.conf"
+    ip netns exec "$ns" keepalived -t -l -f "$work/keepalived.conf" || failed=1
 else
     echo "lbbake: this keepalived has no --config-test; keepalived configs not checked"
 fi
