@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
-import { userdataForNode } from '../userdata.js';
+import { secretsUserdata } from '../agent/files.js';
+import { userdataForMetadata, userdataForNode } from '../userdata.js';
 import { writeFileAtomic } from '../write.js';
 import { type Common, EXIT, findNode, type Io, loadModel, UsageError } from './common.js';
 
@@ -9,15 +10,24 @@ export const builder = (y: Argv) =>
   y
     .positional('file', { type: 'string', demandOption: true })
     .option('node', { type: 'string', describe: "fix this node's role in the user-data (else: roles from instance metadata)" })
+    .option('secrets-only', {
+      type: 'boolean',
+      default: false,
+      describe: 'only the secrets file /etc/lbbake/secrets.json (user-data for a baked image)',
+    })
     .option('o', { alias: 'output', type: 'string', describe: 'output file (default: stdout)' });
 
-export function handler(a: Common & { node?: string; o?: string }, io: Io): number {
+export function handler(a: Common & { node?: string; secretsOnly?: boolean; o?: string }, io: Io): number {
+  if (a.secretsOnly && a.node !== undefined) {
+    throw new UsageError('--secrets-only and --node exclude each other: secrets-only user-data serves every node');
+  }
   const m = loadModel(a, io, { keepSecrets: true });
   if (typeof m === 'number') return m;
-  if (a.node === undefined) {
-    throw new UsageError('gen-userdata without --node (roles from instance metadata) is not available yet; pass --node NAME');
-  }
-  const text = userdataForNode(m, findNode(m, a.node));
+  const text = a.secretsOnly
+    ? secretsUserdata(m)
+    : a.node === undefined
+      ? userdataForMetadata(m)
+      : userdataForNode(m, findNode(m, a.node));
   if (a.o) {
     writeFileAtomic(a.o, text, 0o600);
     if (!a.json) io.stderr(`wrote ${a.o} (${Buffer.byteLength(text)} bytes)\n`);
