@@ -5,9 +5,10 @@ import { parse } from '@cdktf/hcl2json';
 import { describe, expect, it } from 'vitest';
 import { sha512Crypt } from '../../src/crypt.js';
 import { main, type Io } from '../../src/main.js';
-import { imageFiles, NODES_DIR, withoutSecrets } from '../../src/packer/files.js';
+import { metadataModeFiles, SECRETS_PATH } from '../../src/agent/files.js';
+import { secretValues } from '../../src/agent/secrets.js';
+import { imageFiles } from '../../src/packer/files.js';
 import { packerProject, PLUGINS, PROFILES, SOURCE_TYPES } from '../../src/packer/project.js';
-import { renderNode } from '../../src/render.js';
 import { inputs, modelOf, rel, ROOT } from './util.js';
 
 const EXAMPLE = join(ROOT, 'examples', 'k8s-apiserver.yaml');
@@ -51,6 +52,8 @@ describe.each(inputs().map((f) => [rel(f), f]))('packer project for %s', (_name,
     if (m.stats.enabled && m.stats.password !== undefined) {
       secrets.push(m.stats.password, sha512Crypt(m.stats.password, `${m.name}/${m.stats.user}`));
     }
+    secrets.push(...Object.values(secretValues(m)));
+    expect(secrets.length, 'every input has at least one secret (given or generated)').toBeGreaterThan(0);
     for (const s of secrets) {
       for (const [p, f] of files) expect(f.content.includes(s), `${p} contains a secret`).toBe(false);
     }
@@ -132,26 +135,26 @@ describe.each(inputs().map((f) => [rel(f), f]))('packer project for %s', (_name,
     expect(used.sort()).toEqual(present.sort());
   });
 
-  it('bakes each node\'s files (stand-in: render --node without secrets) and the install script places every one', () => {
+  it('bakes the boot agent\'s metadata-mode files (secrets at boot) and the install script places every one', () => {
     const baked = imageFiles(m);
-    const safe = withoutSecrets(m);
-    for (const node of m.nodes) {
-      for (const [p, f] of renderNode(safe, node)) {
-        if ('/' + p === m.paths.sysctlDropIn) {
-          expect(baked.get(p)?.content).toBe(f.content);
-        } else {
-          expect(baked.get(`${NODES_DIR}/${node.name}/${p}`)?.content, p).toBe(f.content);
-        }
-      }
-    }
+    const want = metadataModeFiles(m, { secrets: 'at-boot' });
+    expect([...baked.keys()]).toEqual([...want.keys()]);
+    for (const [p, f] of want) expect(baked.get(p), p).toEqual(f);
+    expect(baked.has(SECRETS_PATH.slice(1))).toBe(false);
+    expect(baked.has('etc/systemd/system/lbbake-agent.service')).toBe(true);
+
     const install = files.get('scripts/30-install-files.sh')!.content;
     for (const [p, f] of baked) {
       const [u, g] = f.owner.split(':');
       expect(install).toContain(`install -D -m ${f.mode} -o ${u} -g ${g} "$src/${p}" "/${p}"`);
       expect(files.get(`files/lbbake-rootfs/${p}`)?.content).toBe(f.content);
     }
+    expect([...files.keys()].filter((p) => p.startsWith('files/')).length).toBe(baked.size);
     const pm = m.os.packageManager === 'apt' ? 'apt-get install -y haproxy keepalived' : 'dnf -y install haproxy keepalived';
     expect(files.get('scripts/20-install-packages.sh')!.content).toContain(pm);
+    expect(files.get('scripts/50-enable-services.sh')!.content).toContain(
+      'systemctl enable lbbake-agent.service haproxy.service keepalived.service',
+    );
   });
 });
 

@@ -5,10 +5,13 @@
 set -eu
 
 src=/tmp/lbbake-rootfs
-install -D -m 0644 -o root -g root "$src/etc/sysctl.d/90-lbbake-k8s-apiserver.conf" "/etc/sysctl.d/90-lbbake-k8s-apiserver.conf"
+install -D -m 0755 -o root -g root "$src/usr/local/sbin/lbbake-agent" "/usr/local/sbin/lbbake-agent"
+install -D -m 0644 -o root -g root "$src/usr/lib/lbbake/cluster.json" "/usr/lib/lbbake/cluster.json"
+install -D -m 0644 -o root -g root "$src/etc/systemd/system/lbbake-agent.service" "/etc/systemd/system/lbbake-agent.service"
+install -D -m 0644 -o root -g root "$src/etc/systemd/system/keepalived.service.d/lbbake.conf" "/etc/systemd/system/keepalived.service.d/lbbake.conf"
+install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/shared/etc/haproxy/haproxy.cfg" "/usr/lib/lbbake/shared/etc/haproxy/haproxy.cfg"
+install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf" "/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf"
 install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf" "/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf"
-install -D -m 0640 -o root -g haproxy "$src/usr/lib/lbbake/nodes/lb-0/etc/haproxy/haproxy.cfg" "/usr/lib/lbbake/nodes/lb-0/etc/haproxy/haproxy.cfg"
 install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf" "/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf"
-install -D -m 0640 -o root -g haproxy "$src/usr/lib/lbbake/nodes/lb-1/etc/haproxy/haproxy.cfg" "/usr/lib/lbbake/nodes/lb-1/etc/haproxy/haproxy.cfg"
 rm -rf "$src"
-echo "lbbake: installed 5 files"
+echo "lbbake: installed 8 files"
