@@ -1,4 +1,5 @@
 import type { Model, NodeModel } from './model.js';
+import { hookFiles } from './hooks/index.js';
 import { type FileEntry, renderNode, renderTemplateFile } from './render.js';
 import { cloudConfigText } from './agent/cloud-config.js';
 import { AGENT_UNIT, metadataModeFiles } from './agent/files.js';
@@ -29,6 +30,7 @@ export function userdataForNode(m: Model, node: NodeModel): string {
     const path = '/' + rel;
     writeFiles.push(writeFile(path, f, path !== m.paths.sysctlDropIn));
   }
+  for (const [rel, f] of hookFiles(m)) writeFiles.push(writeFile('/' + rel, f, false));
   writeFiles.push({
     path: APPLY_SCRIPT,
     content: renderTemplateFile('lbbake-apply.sh.njk', {

@@ -1,4 +1,5 @@
 import type { Model } from '../model.js';
+import { hookFiles } from '../hooks/index.js';
 import { type FileSet, InternalError, renderNode, renderTemplateFile } from '../render.js';
 import { cloudConfigText } from './cloud-config.js';
 import {
@@ -159,6 +160,8 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
   });
   for (const [k, v] of shared) files.set(k, v);
   for (const [k, v] of own) files.set(k, v);
+  // vip.cloud: the notify_master hook that moves the VIP in the cloud's API
+  for (const [k, v] of hookFiles(m)) files.set(k, v);
   if (opts.secrets === 'inline') {
     files.set(SECRETS_PATH.slice(1), { content: secretsJson(m), mode: '0600', owner: 'root:root' });
   }
