@@ -5,6 +5,7 @@ import { EXIT, type Io, UsageError } from './commands/common.js';
 import * as validate from './commands/validate.js';
 import * as render from './commands/render.js';
 import * as genUserdata from './commands/gen-userdata.js';
+import * as genPacker from './commands/gen-packer.js';
 import * as init from './commands/init.js';
 import * as explain from './commands/explain.js';
 
@@ -21,7 +22,7 @@ interface Command {
 }
 
 /** Every subcommand, in help order. Adding a command = one file in commands/ + one entry here. */
-const COMMANDS: Command[] = [validate, render, genUserdata, init, explain];
+const COMMANDS: Command[] = [validate, render, genUserdata, genPacker, init, explain];
 
 const EXAMPLES: Array<[string, string]> = [
   ['$0 validate lb.yaml', 'check lb.yaml, print each problem with line:col and a fix'],
