@@ -9,6 +9,19 @@ const ROUNDS = 5000;
  * same input always gives the same hash (deterministic output) without a fixed salt.
  */
 export function sha512Crypt(password: string, context: string): string {
+  const key = `${context}\0${password}`;
+  let hash = memo.get(key);
+  if (hash === undefined) {
+    hash = computeSha512Crypt(password, context);
+    memo.set(key, hash);
+  }
+  return hash;
+}
+
+/** 5000 rounds cost ~40 ms: every node's haproxy.cfg and the secrets file share one result. */
+const memo = new Map<string, string>();
+
+function computeSha512Crypt(password: string, context: string): string {
   const mac = createHmac('sha256', `lbbake-salt:${context}`).update(password).digest();
   let salt = '';
   for (let i = 0; i < 16; i++) salt += ALPHABET[mac[i] % 64];
