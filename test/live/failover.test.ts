@@ -55,6 +55,24 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
     expect(seen.every((s) => s?.lb === 'lb-0')).toBe(true);
   });
 
+  it('the stats page on 127.0.0.1:1080 accepts the generated password (stored only as a SHA-512 crypt hash) and refuses others', async () => {
+    await steady(DEFAULT);
+    const m = labModel(DEFAULT);
+    if (!m.stats.enabled || !m.stats.password) throw new Error('lab config has no stats password');
+    const cfg = readFileSync(join(lab.nodeRoot('lb-0'), 'etc/haproxy/haproxy.cfg'), 'utf8');
+    expect(cfg).not.toContain(m.stats.password);
+    expect(cfg).toMatch(/user admin password \$6\$/);
+    const fetch = (pw: string) =>
+      lab.exec('lb-0', [
+        lab.python,
+        '-c',
+        'import sys,urllib.request,base64\nr=urllib.request.Request("http://127.0.0.1:1080/stats",headers={"Authorization":"Basic "+base64.b64encode(("admin:"+sys.argv[1]).encode()).decode()})\ntry:\n  print(urllib.request.urlopen(r,timeout=5).status)\nexcept urllib.error.HTTPError as e:\n  print(e.code)',
+        pw,
+      ]).stdout.trim();
+    expect(fetch(m.stats.password)).toBe('200');
+    expect(fetch('wrong-password')).toBe('401');
+  });
+
   it('the liveness check `/usr/bin/pgrep -x haproxy` sees only its own node: 0 while haproxy runs, 1 once it is dead', async () => {
     await steady(DEFAULT);
     expect(lab.pgrep('lb-0', 'haproxy')).toBe(0);
