@@ -1,5 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 
 /** One file whose committed content differs from what lbbake generates now. */
 export interface Drift {
@@ -19,6 +19,20 @@ export function checkDrift(files: Map<string, string>, baseDir: string): Drift[]
     if (have === want) continue;
     out.push({ path: p, diff: unifiedDiff(have ?? '', want, have === undefined ? '/dev/null' : `${p} (committed)`, `${p} (generated)`) });
   }
+  return out;
+}
+
+/** Files under `baseDir` that lbbake would not generate (stale output, e.g. a removed node's). */
+export function extraFiles(baseDir: string, files: Map<string, string>): Drift[] {
+  const out: Drift[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d).sort()) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (!files.has(relative(baseDir, p))) out.push({ path: p, diff: unifiedDiff(readFileSync(p, 'utf8'), '', `${p} (committed)`, '/dev/null') });
+    }
+  };
+  if (existsSync(baseDir)) walk(baseDir);
   return out;
 }
 

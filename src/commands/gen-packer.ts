@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { replaceable, replaceTree } from '../packer/output.js';
 import { packerProject, type Profile, PROFILES } from '../packer/project.js';
-import { type Common, EXIT, type Io, loadModel, UsageError } from './common.js';
+import { checkDrift, extraFiles } from '../drift.js';
+import { type Common, EXIT, type Io, loadModel, reportDrift, UsageError } from './common.js';
 
 export const command = 'gen-packer <file>';
 export const describe = 'write a Packer HCL2 project that bakes the LB image (default output/<name>/packer/)';
@@ -15,12 +16,19 @@ export const builder = (y: Argv) =>
       choices: ['modern', '1.6', 'both'] as const,
       default: 'both',
       describe: 'Packer profile: modern (>= 1.7, required_plugins), 1.6 (Packer 1.6.x), or both (DIR/modern and DIR/1.6)',
-    });
+    })
+    .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 with a diff if DIR differs from what lb.yaml generates (for CI)' });
 
-export function handler(a: Common & { o?: string; profile: Profile | 'both' }, io: Io): number {
+export function handler(a: Common & { o?: string; profile: Profile | 'both'; check: boolean }, io: Io): number {
   const m = loadModel(a, io);
   if (typeof m === 'number') return m;
   const dir = a.o ?? join(io.cwd, 'output', m.name, 'packer');
+  if (a.check) {
+    const profiles = a.profile === 'both' ? PROFILES : [a.profile];
+    const files = packerProject(m, { profiles });
+    const want = new Map([...files].map(([k, f]) => [k, f.content]));
+    return reportDrift([...checkDrift(want, dir), ...extraFiles(dir, want)], io);
+  }
   if (!replaceable(dir)) {
     throw new UsageError(`${dir} exists and was not written by gen-packer; pick an empty or new directory with -o`);
   }

@@ -151,6 +151,25 @@ describe('lbbake CLI', () => {
     expect(readFileSync(join(out, 'etc/keepalived/keepalived.conf'), 'utf8')).toContain('virtual_router_id 18');
   });
 
+  it('gen-userdata --check and gen-packer --check catch drift (and stale files)', async () => {
+    const f = exampleCopy('drift2');
+    const ud = join(tmp, 'drift2', 'user-data.yaml');
+    expect((await lbbake(['gen-userdata', f, '-o', ud])).code).toBe(0);
+    expect((await lbbake(['gen-userdata', f, '-o', ud, '--check'])).code).toBe(0);
+    const pk = join(tmp, 'drift2', 'packer');
+    expect((await lbbake(['gen-packer', f, '-o', pk])).code).toBe(0);
+    expect((await lbbake(['gen-packer', f, '-o', pk, '--check'])).code).toBe(0);
+    writeFileSync(join(pk, 'stale.txt'), 'left over\n');
+    const stale = await lbbake(['gen-packer', f, '-o', pk, '--check']);
+    expect(stale.code).toBe(1);
+    expect(stale.stdout).toContain('-left over');
+    writeFileSync(f, readFileSync(f, 'utf8').replace('routerId: 18', 'routerId: 19'));
+    const u = await lbbake(['gen-userdata', f, '-o', ud, '--check']);
+    expect(u.code).toBe(1);
+    expect(u.stdout).toContain('+          virtual_router_id 19');
+    expect((await lbbake(['gen-packer', f, '-o', pk, '--check'])).stdout).toContain('+    virtual_router_id 19');
+  });
+
   it('render --verify: exit 3 and nothing written when a validator rejects the output', async () => {
     const f = exampleCopy('verify');
     const stub = join(tmp, 'stub-bin');
