@@ -103,7 +103,9 @@ export function normalize(input: LbInput): Model {
         scriptName: 'chk_haproxy',
         command: c.command ?? DEFAULTS.check.command,
         interval,
-        timeout: Math.max(1, interval),
+        // a dead haproxy makes pgrep fail at once; the timeout only has to tolerate a slow exec on
+        // a starved VM (1-4.6 s measured under TCG), which must not count as a failed check
+        timeout: Math.max(5, interval),
         fall: c.fall ?? DEFAULTS.check.fall,
         rise: c.rise ?? DEFAULTS.check.rise,
         onFailure,
