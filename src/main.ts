@@ -1,5 +1,6 @@
 import yargs, { type Argv } from 'yargs';
 import { InternalError } from './render.js';
+import { WriteError } from './write.js';
 import { EXIT, type Io, UsageError } from './commands/common.js';
 import * as validate from './commands/validate.js';
 import * as render from './commands/render.js';
@@ -62,6 +63,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (out) io.stdout(out.endsWith('\n') ? out : out + '\n');
     return code;
   } catch (err) {
+    if (err instanceof WriteError) {
+      io.stderr(`lbbake: ${err.message}\n`);
+      return EXIT.INVALID;
+    }
     if (err instanceof UsageError) {
       io.stderr(`lbbake: ${err.message}\nRun lbbake --help for usage.\n`);
       return EXIT.USAGE;

@@ -20,6 +20,7 @@ const YAML_FIXES: Record<string, string> = {
   BAD_INDENT: 'align the keys of one mapping at the same column, with spaces',
   MISSING_CHAR: 'close the quote or bracket that was opened',
   MULTIPLE_DOCS: 'keep a single YAML document (no --- separators)',
+  RESOURCE_EXHAUSTION: 'the document is nested far too deeply; lb.yaml needs only a few levels',
 };
 
 /**

@@ -33,13 +33,18 @@ function templates(): nunjucks.Environment {
  * already guarantees this; this second line of defence turns any slip into an internal error
  * instead of an injected line.
  */
-const SAFE_VALUE = /^[A-Za-z0-9_.:/\-+=@%,~!$^*?&[\]()' ]*$/;
+const SAFE_VALUE = /^[A-Za-z0-9_.:/\-+=@%,~ ]*$/;
+/** Values with a wider alphabet, each safe in the (quoted) position its template puts it. */
+const WIDER: Record<string, RegExp> = {
+  authPass: /^[A-Za-z0-9!#%&()*+,./:;<=>?@[\]^_|~-]*$/,
+  passwordHash: /^\$6\$[A-Za-z0-9./]{1,16}\$[A-Za-z0-9./]{86}$|^$/,
+};
 const FREE_TEXT = new Set(['header', 'checkExplain', 'osLabel']);
 
 function guard(view: unknown, path = ''): void {
   if (typeof view === 'string') {
     const key = path.split('.').pop() ?? '';
-    if (!FREE_TEXT.has(key) && !SAFE_VALUE.test(view)) {
+    if (!FREE_TEXT.has(key) && !(WIDER[key] ?? SAFE_VALUE).test(view)) {
       throw new InternalError(`refusing to render unsafe value at ${path}: ${JSON.stringify(view)}`);
     }
     if (/[\r\n\0]/.test(view)) throw new InternalError(`refusing to render a line break at ${path}`);

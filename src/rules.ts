@@ -1,4 +1,4 @@
-import { type Diagnostic, type Severity, pointer } from './diagnostics.js';
+import type { Diagnostic, Severity } from './diagnostics.js';
 import type { LbInput, Model } from './model.js';
 
 export interface RuleContext {
@@ -27,7 +27,7 @@ export function haproxyFailoverBudget(m: Model): number {
 }
 
 const uniqueBy =
-  <T>(items: (m: Model) => Array<{ value: string; path: string }>, code: string, what: string, fix: string): Rule =>
+  (items: (m: Model) => Array<{ value: string; path: string }>, code: string, what: string, fix: string): Rule =>
   ({ model, report }) => {
     const first = new Map<string, string>();
     for (const { value, path } of items(model)) {
@@ -112,6 +112,16 @@ export const RULES: Record<string, Rule> = {
       report('error', 'AUTH_PASS_LENGTH', '/vrrp/auth/pass', `auth pass has ${pass.length} characters but keepalived uses only the first 8 (it logs "Truncating auth_pass to 8 characters"); use at most 8 characters`);
     }
   },
+  secretCharacters: ({ model, report }) => {
+    const pass = model.vrrp.authPass;
+    if (pass !== undefined && !/^[A-Za-z0-9!#%&()*+,./:;<=>?@[\]^_|~-]+$/.test(pass)) {
+      report('error', 'AUTH_PASS_CHARS', '/vrrp/auth/pass', 'the auth pass (after resolving env:/file:) has characters keepalived.conf cannot carry safely (spaces, quotes, $, backslash, backquote, braces or control characters); use letters, digits and ! # % & ( ) * + , . / : ; < = > ? @ [ ] ^ _ | ~ -');
+    }
+    const pw = model.stats.enabled ? model.stats.password : undefined;
+    if (pw !== undefined && !/^[ -~]{1,128}$/.test(pw)) {
+      report('error', 'STATS_PASSWORD_CHARS', '/stats/password', 'the stats password (after resolving env:/file:) must be 1-128 printable ASCII characters');
+    }
+  },
   authNeedsVrrp2: ({ model, report }) => {
     if (model.vrrp.version === 3 && model.vrrp.authPass !== undefined) {
       report('error', 'AUTH_WITH_VRRP3', '/vrrp/auth', 'VRRP version 3 has no authentication (keepalived ignores it); remove vrrp.auth or use version: 2');
@@ -143,7 +153,7 @@ export const RULES: Record<string, Rule> = {
       if (margin <= 0) {
         report('warning', 'CHECK_WEIGHT_FRAGILE', path, `weight ${w} drops a failed MASTER to ${failed}, below only some BACKUPs (the one at ${lowest} would not take over); remove weight to get onFailure: fault, or use ${-(top.priority - lowest + 1)}`);
       } else {
-        report('warning', 'CHECK_WEIGHT_SLOW', path, `weight ${w} fails over only because no BACKUP is below ${failed + 1}, and each failover waits about 3 adverts more than needed; remove weight (onFailure: fault hands over at once: 0.45 s measured vs 2.5 s)`);
+        report('warning', 'CHECK_WEIGHT_SLOW', path, `weight ${w} drops a failed MASTER (${top.priority}) to ${failed}, just below the lowest BACKUP (${lowest}): failover works only while the priorities stay this close, and each one waits about 3 adverts for the BACKUP's timer; remove weight to use onFailure: fault, which hands over at once (0.45 s measured vs 2.5 s)`);
       }
     }
   },
@@ -190,9 +200,6 @@ export const RULES: Record<string, Rule> = {
     if (model.stats.bind === '0.0.0.0') {
       report('warning', 'STATS_ALL_ADDRESSES', '/stats/bind', 'the stats page listens on every address, including the VIP; bind it to 127.0.0.1 (reach it with ssh -L) or to "node"');
     }
-    if (model.stats.bind !== '127.0.0.1' && model.stats.password === undefined) {
-      report('warning', 'STATS_NO_PASSWORD', '/stats', 'the stats page is reachable from the network without a password; set stats.password or bind it to 127.0.0.1');
-    }
   },
   longLivedStreams: ({ model, report }) => {
     for (const s of model.services) {
@@ -214,5 +221,3 @@ export function checkRules(input: LbInput, model: Model): Diagnostic[] {
   for (const rule of Object.values(RULES)) rule(ctx);
   return out;
 }
-
-export { pointer };

@@ -64,6 +64,9 @@ function valueAt(data: unknown, ptr: string): unknown {
   return cur;
 }
 
+/** Values at these pointers are secrets: never echoed in a message. */
+const SECRET_PATHS = new Set(['/vrrp/auth/pass', '/stats/password']);
+
 function show(v: unknown): string {
   return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
 }
@@ -77,7 +80,7 @@ function toDiagnostic(e: ErrorObject, schema: JsonSchema, data: unknown): Diagno
   const sub = subschema(schema, e.schemaPath) ?? {};
   const desc = typeof sub.description === 'string' ? ` (${sub.description})` : '';
   const path = e.instancePath;
-  const value = valueAt(data, path);
+  const value = SECRET_PATHS.has(path) ? '(secret value not shown)' : valueAt(data, path);
   const err = (code: string, p: string, message: string): Diagnostic => ({ severity: 'error', code, path: p, message });
   switch (e.keyword) {
     case 'additionalProperties': {

@@ -13,11 +13,13 @@ import type { FileSet } from './render.js';
 export function writeTree(dir: string, files: FileSet): string[] {
   const tag = `.lbbake-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   const staged: Array<{ tmp: string; final: string }> = [];
+  const createdDirs: string[] = [];
   try {
     for (const [rel, f] of files) {
       const final = resolve(dir, rel);
       if (!final.startsWith(resolve(dir) + '/')) throw new Error(`refusing to write outside ${dir}: ${rel}`);
-      mkdirSync(dirname(final), { recursive: true });
+      const made = mkdirSync(dirname(final), { recursive: true });
+      if (made) createdDirs.push(made);
       const tmp = `${final}${tag}`;
       writeFileSync(tmp, f.content, { mode: Number.parseInt(f.mode, 8) });
       chmodSync(tmp, Number.parseInt(f.mode, 8));
@@ -26,20 +28,31 @@ export function writeTree(dir: string, files: FileSet): string[] {
     for (const { tmp, final } of staged) renameSync(tmp, final);
   } catch (err) {
     for (const { tmp } of staged) rmSync(tmp, { force: true });
-    throw err;
+    // directories this call created hold nothing of ours now: remove them, newest first
+    for (const d of createdDirs.reverse()) rmSync(d, { recursive: true, force: true });
+    throw new WriteError(err as NodeJS.ErrnoException);
   }
   return staged.map((s) => s.final);
 }
 
-/** Writes one file atomically (temporary file + rename). */
+/** Writes one file atomically (temporary file + rename); the old file stays on failure. */
 export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
-  mkdirSync(dirname(resolve(path)), { recursive: true });
+  const made = mkdirSync(dirname(resolve(path)), { recursive: true });
   const tmp = join(dirname(resolve(path)), `.${randomBytes(4).toString('hex')}.lbbake-tmp`);
   try {
     writeFileSync(tmp, content, { mode });
+    chmodSync(tmp, mode);
     renameSync(tmp, path);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    if (made) rmSync(made, { recursive: true, force: true });
+    throw new WriteError(err as NodeJS.ErrnoException);
+  }
+}
+
+/** Output could not be written (disk full, permission denied, …): exit 1 with the reason. */
+export class WriteError extends Error {
+  constructor(override readonly cause: NodeJS.ErrnoException) {
+    super(`cannot write output: ${cause.code ?? ''} ${cause.path ?? ''} (${cause.message.split(',')[0]}); previous output is unchanged`.replace(/\s+/g, ' '));
   }
 }

@@ -12,7 +12,7 @@ export const builder = (y: Argv) =>
     .option('o', { alias: 'output', type: 'string', describe: 'output file (default: stdout)' });
 
 export function handler(a: Common & { node?: string; o?: string }, io: Io): number {
-  const m = loadModel(a, io);
+  const m = loadModel(a, io, { keepSecrets: true });
   if (typeof m === 'number') return m;
   if (a.node === undefined) {
     throw new UsageError('gen-userdata without --node (roles from instance metadata) is not available yet; pass --node NAME');

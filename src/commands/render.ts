@@ -13,7 +13,7 @@ export const builder = (y: Argv) =>
     .option('o', { alias: 'output', type: 'string', describe: 'output directory' });
 
 export function handler(a: Common & { node: string; o?: string }, io: Io): number {
-  const m = loadModel(a, io);
+  const m = loadModel(a, io, { keepSecrets: true });
   if (typeof m === 'number') return m;
   const node = findNode(m, a.node);
   const dir = a.o ?? join(io.cwd, 'output', m.name, node.name);

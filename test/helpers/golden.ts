@@ -1,0 +1,53 @@
+/**
+ * Golden trees: everything lbbake generates for a fixture, as a map relPath → content, compared
+ * with a committed expected/ folder. `UPDATE_GOLDEN=1 npx vitest run` rewrites the folders.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { compile } from '../../src/pipeline.js';
+import type { Model } from '../../src/model.js';
+import { renderNode } from '../../src/render.js';
+import { userdataForNode } from '../../src/userdata.js';
+
+export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
+
+export function fixtureNames(): string[] {
+  return readdirSync(FIXTURES).filter((d) => existsSync(join(FIXTURES, d, 'input.yaml'))).sort();
+}
+
+export function loadFixture(name: string): Model {
+  const res = compile(readFileSync(join(FIXTURES, name, 'input.yaml'), 'utf8'));
+  if (!res.model) throw new Error(`fixture ${name} is invalid: ${JSON.stringify(res.diagnostics)}`);
+  return res.model;
+}
+
+/** Every generated artifact for a model. */
+export function generatedTree(m: Model): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const node of m.nodes) {
+    for (const [rel, f] of renderNode(m, node)) out.set(`render/${node.name}/${rel}`, f.content);
+    out.set(`user-data/${node.name}.yaml`, userdataForNode(m, node));
+  }
+  return out;
+}
+
+export function readTree(dir: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d).sort()) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.set(relative(dir, p), readFileSync(p, 'utf8'));
+    }
+  };
+  if (existsSync(dir)) walk(dir);
+  return out;
+}
+
+export function writeGolden(dir: string, tree: Map<string, string>): void {
+  rmSync(dir, { recursive: true, force: true });
+  for (const [rel, content] of tree) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), content);
+  }
+}
