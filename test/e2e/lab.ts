@@ -4,7 +4,7 @@
  * process is registered so teardown() can kill it, also after a failure.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { missing } from '../helpers/tools.js';
@@ -14,7 +14,8 @@ export const E2E = join(ROOT, 'e2e');
 export const WORK = process.env.LBE_WORK ?? '/var/cache/lbbake-e2e';
 export const RUN = process.env.LBE_RUN ?? join(WORK, 'run');
 export const NS = process.env.LBE_NS ?? 'lbe-lab';
-export const LB_YAML = join(ROOT, 'test/e2e/lb-e2e.yaml');
+/** The lab's lb.yaml (in git, without secrets); tests use a copy, see labConfig(). */
+export const LB_YAML_SRC = join(ROOT, 'test/e2e/lb-e2e.yaml');
 export const VIP = '198.18.0.100:6443';
 export const FIGURES = join(WORK, 'figures.jsonl');
 
@@ -73,6 +74,20 @@ export function run(cmd: string, args: string[], timeoutMs: number, input?: stri
 
 function labEnv(): NodeJS.ProcessEnv {
   return { ...process.env, LBE_WORK: WORK, LBE_RUN: RUN, LBE_NS: NS };
+}
+
+/**
+ * A fresh copy of the lab's lb.yaml in $RUN/cfg: lbbake generates the VRRP auth pass and stats
+ * password into lb-e2e.secrets.yaml beside it on first use (never into the repo), and every later
+ * command of this run (gen-userdata, render, gen-packer) reads the same secrets.
+ */
+export function labConfig(): string {
+  const dir = join(RUN, 'cfg');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const f = join(dir, 'lb-e2e.yaml');
+  copyFileSync(LB_YAML_SRC, f);
+  return f;
 }
 
 /** Runs an e2e/ script, bounded; throws with its output on failure. */
