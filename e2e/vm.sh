@@ -36,7 +36,7 @@ start() {
     -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
     -device "virtio-net-pci,netdev=n0,mac=$mac" \
     -device virtio-rng-pci \
-    -display none -monitor none -serial "file:$RUN/$name.serial" \
+    -display none -vga none -parallel none -monitor none -serial "file:$RUN/$name.serial" \
     -qmp "unix:$RUN/$name.qmp,server=on,wait=off" \
     -daemonize -pidfile "$RUN/$name.pid"
   log "vm $name started (accel=$a, pid $(cat "$RUN/$name.pid"), tap $tap, mac $mac)"

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import {
-  LB, NS, RUN, buildImages, labConfig, labMissing, labUp, lbbake, poweroff, probeOnce, readRemote,
+  E2E, LB, NS, RUN, buildImages, labConfig, labMissing, labUp, lbbake, poweroff, probeOnce, readRemote,
   recordFigure, run, serialTail, ssh, startVm, t0Of, teardown, waitKernel, waitSsh, VipWatch,
   type Images, type VmSpec,
 } from './lab.js';
@@ -103,7 +103,7 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     const seed = labPackerSeed(join(project, 'seed'));
     const out = join(RUN, 'packer-out');
     rmSync(out, { recursive: true, force: true });
-    const accel = (await run('bash', [join(process.cwd(), 'e2e/vm.sh'), 'accel'], 10_000)).stdout.trim();
+    const accel = (await run('bash', [join(E2E, 'vm.sh'), 'accel'], 10_000)).stdout.trim();
     const varFile = join(RUN, 'lab.pkrvars.hcl');
     writeFileSync(
       varFile,
