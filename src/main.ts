@@ -5,6 +5,8 @@ import { EXIT, type Io, UsageError } from './commands/common.js';
 import * as validate from './commands/validate.js';
 import * as render from './commands/render.js';
 import * as genUserdata from './commands/gen-userdata.js';
+import * as init from './commands/init.js';
+import * as explain from './commands/explain.js';
 
 export { EXIT, type Io } from './commands/common.js';
 
@@ -19,12 +21,16 @@ interface Command {
 }
 
 /** Every subcommand, in help order. Adding a command = one file in commands/ + one entry here. */
-const COMMANDS: Command[] = [validate, render, genUserdata];
+const COMMANDS: Command[] = [validate, render, genUserdata, init, explain];
 
 const EXAMPLES: Array<[string, string]> = [
   ['$0 validate lb.yaml', 'check lb.yaml, print each problem with line:col and a fix'],
   ['$0 render lb.yaml --node lb-0', 'write output/<name>/lb-0/etc/... (what lb-0 runs)'],
   ['$0 gen-userdata lb.yaml --node lb-0 -o user-data.yaml', "cloud-init user-data with lb-0's role fixed in it"],
+  ['$0 init lb.yaml', 'write a commented starter lb.yaml'],
+  ['$0 explain lb.yaml', 'states, priorities, failover budget in seconds, firewall rules, per-cloud prerequisites'],
+  ['$0 init --from-env', "lb.yaml from the install guide's K8SHA_VIP, K8SHA_KA_AUTH, K8SHA_NETIF, K8S_MASTER0.."],
+  ['$0 gen-userdata lb.yaml --node lb-0 --cloud aws --encoding gzip -o ud.gz', "gzip it and check it against AWS's 16 KB limit"],
 ];
 
 /**
@@ -75,4 +81,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
     io.stderr(`lbbake: internal error: ${msg}\n${REPORT_BUGS}\n`);
     return EXIT.INTERNAL;
   }
+}
+
+/** The real process's Io (the bins' edge). */
+export function processIo(): Io {
+  return {
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }

@@ -5,7 +5,7 @@ export interface LbInput {
   version: 1;
   name: string;
   target?: { os?: OsFacts['id'] };
-  vip: { address: string; prefix?: number; interface?: string };
+  vip: { address: string; prefix?: number; interface?: string; cloud?: VipCloudInput };
   vrrp: {
     routerId: number;
     version?: 2 | 3;
@@ -66,7 +66,7 @@ export interface ServiceModel {
 export interface Model {
   name: string;
   os: OsFacts;
-  vip: { address: string; prefix: number; interface: string };
+  vip: { address: string; prefix: number; interface: string; cloud?: VipCloud };
   vrrp: {
     routerId: number;
     version: 2 | 3;
@@ -109,4 +109,25 @@ export interface Model {
     haproxyCfg: string;
     sysctlDropIn: string;
   };
+}
+
+/** vip.cloud as written: which cloud API moves the VIP on failover (see src/hooks/). */
+export interface VipCloudInput {
+  provider: 'aws' | 'gce';
+  mode: 'secondary-ip' | 'route' | 'alias-ip';
+  routeTableIds?: string[];
+  routeName?: string;
+  network?: string;
+}
+
+/** vip.cloud normalized: the hook and the exact notify_master command. */
+export interface VipCloud {
+  provider: 'aws' | 'gce';
+  mode: 'secondary-ip' | 'route' | 'alias-ip';
+  routeTableIds: string[];
+  routeName: string | undefined;
+  network: string;
+  /** Absolute path of the hook on the node. */
+  hook: string;
+  notifyMaster: string;
 }

@@ -1,6 +1,7 @@
 import type { LbInput, Model, NodeModel, ServiceModel } from './model.js';
 import { OS_FACTS } from './os.js';
 import { pointer } from './diagnostics.js';
+import { vipCloud } from './hooks/index.js';
 
 /** Every default lbbake applies, in one place. */
 export const DEFAULTS = {
@@ -31,6 +32,8 @@ export const DEFAULTS = {
   stats: { port: 1080, bind: '127.0.0.1', uri: '/stats', user: 'admin', enabled: true },
   ipForward: false,
   metadataKey: 'lb-node',
+  /** vip.cloud.network (GCE route mode). */
+  gceNetwork: 'default',
 } as const;
 
 /**
@@ -83,6 +86,9 @@ export function normalize(input: LbInput): Model {
       address: input.vip.address,
       prefix: input.vip.prefix ?? DEFAULTS.vipPrefix,
       interface: input.vip.interface ?? DEFAULTS.vipInterface,
+      ...(input.vip.cloud
+        ? { cloud: vipCloud({ network: DEFAULTS.gceNetwork, ...input.vip.cloud }, { address: input.vip.address, prefix: input.vip.prefix ?? DEFAULTS.vipPrefix, interface: input.vip.interface ?? DEFAULTS.vipInterface }) }
+        : {}),
     },
     vrrp: {
       routerId: v.routerId,

@@ -96,6 +96,7 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
     authPass: m.vrrp.authPass ?? '',
     vip: `${m.vip.address}/${m.vip.prefix} dev ${m.vip.interface}`,
     trackWeight: c.weight === 0 ? '' : String(c.weight),
+    notifyMaster: m.vip.cloud?.notifyMaster ?? '',
   });
 }
 

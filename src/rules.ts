@@ -19,11 +19,16 @@ export function masterDownSeconds(advert: number, priority: number): number {
  * reference lab: FAULT hands over within the skew time; a lowered priority waits for Master_Down.
  */
 export function haproxyFailoverBudget(m: Model): number {
+  return haproxyFailoverParts(m).total;
+}
+
+/** The parts of haproxyFailoverBudget: detection (interval × fall) and takeover by the best BACKUP. */
+export function haproxyFailoverParts(m: Model): { detect: number; takeover: number; total: number; backupPriority: number } {
   const c = m.vrrp.check;
   const detect = c.interval * c.fall;
-  if (c.weight === 0) return detect + 0.5;
-  const backup = Math.max(...m.nodes.filter((n) => n.state !== 'MASTER').map((n) => n.priority));
-  return detect + masterDownSeconds(m.vrrp.advertInterval, backup);
+  const backupPriority = Math.max(...m.nodes.filter((n) => n.state !== 'MASTER').map((n) => n.priority));
+  const takeover = c.weight === 0 ? 0.5 : masterDownSeconds(m.vrrp.advertInterval, backupPriority);
+  return { detect, takeover, total: detect + takeover, backupPriority };
 }
 
 const uniqueBy =

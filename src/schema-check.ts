@@ -1,32 +1,62 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { type Diagnostic, escapePointerToken } from './diagnostics.js';
 import { SCHEMA_PATH } from './paths.js';
+import { ajvOptions, IPV4_SOURCE } from './schema-options.js';
 
-// ajv ships CommonJS with a default export; under NodeNext it arrives as module.default.
-const Ajv = AjvModule.default;
+const require = createRequire(import.meta.url);
 
 type JsonSchema = Record<string, unknown>;
 
-let cached: { validate: ValidateFunction; schema: JsonSchema } | undefined;
+let cached: { validate: ValidateFunction; schema: JsonSchema; precompiled: boolean } | undefined;
 
 /** The JSON Schema the validator uses: the very file shipped at schema/lb.schema.json. */
 export function loadSchema(): JsonSchema {
   return compiled().schema;
 }
 
+/** Whether the validator in use is the build-time precompiled one (same schema, by sha256). */
+export function usesPrecompiledValidator(): boolean {
+  return compiled().precompiled;
+}
+
 function compiled() {
   if (!cached) {
-    const schema = JSON.parse(readFileSync(SCHEMA_PATH, 'utf8')) as JsonSchema;
-    const ajv = new Ajv({ allErrors: true, strict: true, strictTypes: false });
-    ajv.addFormat('ipv4', IPV4);
-    ajv.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
-    cached = { validate: ajv.compile(schema), schema };
+    const text = readFileSync(SCHEMA_PATH, 'utf8');
+    const schema = JSON.parse(text) as JsonSchema;
+    cached = precompiled(text, schema) ?? { validate: compileWithAjv(schema), schema, precompiled: false };
   }
   return cached;
 }
 
-const IPV4 = /^(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}$/;
+/**
+ * The validator scripts/gen-validator.mjs generated at build time, if its schema hash matches
+ * the shipped schema: saves loading ajv and compiling the schema on every run.
+ */
+function precompiled(text: string, schema: JsonSchema) {
+  let mod: (ValidateFunction & { schemaSha256?: string; default?: ValidateFunction }) | undefined;
+  try {
+    mod = require('./generated/schema-validate.cjs');
+  } catch {
+    return undefined; // running from src/ (tests) or a build without it
+  }
+  const hash = createHash('sha256').update(text).digest('hex');
+  if (!mod || mod.schemaSha256 !== hash) return undefined;
+  return { validate: (mod.default ?? mod) as ValidateFunction, schema, precompiled: true };
+}
+
+function compileWithAjv(schema: JsonSchema): ValidateFunction {
+  // ajv ships CommonJS with a default export
+  const Ajv = (require('ajv') as { default: typeof import('ajv').default }).default;
+  const ajv = new Ajv({ ...ajvOptions });
+  ajv.addFormat('ipv4', IPV4);
+  ajv.addKeyword({ keyword: 'x-fix', schemaType: 'string' });
+  return ajv.compile(schema);
+}
+
+const IPV4 = new RegExp(IPV4_SOURCE);
 
 /** Diagnostic codes whose pointer names a key (line:col of the key, not its value). */
 export const KEY_CODES: ReadonlySet<string> = new Set(['UNKNOWN_KEY']);
@@ -83,6 +113,9 @@ function toDiagnostic(e: ErrorObject, schema: JsonSchema, data: unknown): Diagno
   const value = SECRET_PATHS.has(path) ? '(secret value not shown)' : valueAt(data, path);
   const err = (code: string, p: string, message: string): Diagnostic => ({ severity: 'error', code, path: p, message });
   switch (e.keyword) {
+    case 'if':
+      // "must match then schema": the errors inside the then-branch say what is wrong
+      return undefined;
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys((sub.properties as object | undefined) ?? {}).filter((k) => k !== '$schema');

@@ -36,7 +36,7 @@ export function writeTree(dir: string, files: FileSet): string[] {
 }
 
 /** Writes one file atomically (temporary file + rename); the old file stays on failure. */
-export function writeFileAtomic(path: string, content: string, mode = 0o644): void {
+export function writeFileAtomic(path: string, content: string | Buffer, mode = 0o644): void {
   const made = mkdirSync(dirname(resolve(path)), { recursive: true });
   const tmp = join(dirname(resolve(path)), `.${randomBytes(4).toString('hex')}.lbbake-tmp`);
   try {

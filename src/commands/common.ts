@@ -7,6 +7,7 @@ import type { Model, NodeModel } from '../model.js';
 import { compile } from '../pipeline.js';
 import { SECRET_KEYS, type SecretKey, type SecretSources } from '../secrets.js';
 import { writeFileAtomic } from '../write.js';
+import type { Drift } from '../drift.js';
 
 export const EXIT = { OK: 0, INVALID: 1, USAGE: 2, VALIDATOR: 3, INTERNAL: 70 } as const;
 
@@ -121,4 +122,38 @@ export function findNode(m: Model, name: string): NodeModel {
   const node = m.nodes.find((n) => n.name === name);
   if (!node) throw new UsageError(`--node ${name}: no such node in ${m.name}; nodes are ${m.nodes.map((n) => n.name).join(', ')}`);
   return node;
+}
+
+/** Prints `--check` results: diffs on stdout, a summary on stderr. Exit 1 when anything drifted. */
+export function reportDrift(drifts: Drift[], io: Io): number {
+  for (const d of drifts) io.stdout(d.diff);
+  if (drifts.length === 0) {
+    io.stderr('lbbake: up to date\n');
+    return EXIT.OK;
+  }
+  io.stderr(`lbbake: ${drifts.length} file(s) differ from what lb.yaml generates: ${drifts.map((d) => d.path).join(', ')}; regenerate them (run the same command without --check) and commit the result\n`);
+  return EXIT.INVALID;
+}
+
+/**
+ * `--verify`: runs the real validators on generated files before anything is written. Returns
+ * EXIT.VALIDATOR (3) when a tool rejected a file, else undefined. Tools that are missing or need
+ * root are reported as not checked.
+ */
+export async function verifyOrFail(files: Map<string, string>, m: Model, io: Io): Promise<number | undefined> {
+  const { verifyFiles } = await import('../verify.js');
+  const findings = verifyFiles(files, { interfaces: [m.vip.interface] });
+  let failed = false;
+  for (const f of findings) {
+    if (f.skipped) io.stderr(`lbbake: not verified: ${f.file} with ${f.tool} (${f.skipped})\n`);
+    else if (!f.ok) {
+      failed = true;
+      io.stderr(`lbbake: ${f.tool} rejected generated ${f.file}:\n${f.output.trim()}\n`);
+    } else io.stderr(`lbbake: verified ${f.file} with ${f.tool}\n`);
+  }
+  if (failed) {
+    io.stderr('lbbake: nothing was written. This is most likely a bug in lbbake; please report it with your lb.yaml (secrets removed).\n');
+    return EXIT.VALIDATOR;
+  }
+  return undefined;
 }

@@ -136,6 +136,36 @@ describe('lbbake CLI', () => {
     expect(statSync(o).mode & 0o777).toBe(0o600);
   });
 
+  it('render --check: exit 0 when up to date, exit 1 with a unified diff when lb.yaml changed', async () => {
+    const f = exampleCopy('drift');
+    const out = join(tmp, 'drift-out');
+    expect((await lbbake(['render', f, '--node', 'lb-0', '-o', out])).code).toBe(0);
+    const ok = await lbbake(['render', f, '--node', 'lb-0', '-o', out, '--check']);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe('');
+    writeFileSync(f, readFileSync(f, 'utf8').replace('routerId: 18', 'routerId: 19'));
+    const bad = await lbbake(['render', f, '--node', 'lb-0', '-o', out, '--check']);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('-    virtual_router_id 18\n+    virtual_router_id 19\n');
+    expect(bad.stderr).toContain('keepalived.conf');
+    expect(readFileSync(join(out, 'etc/keepalived/keepalived.conf'), 'utf8')).toContain('virtual_router_id 18');
+  });
+
+  it('render --verify: exit 3 and nothing written when a validator rejects the output', async () => {
+    const f = exampleCopy('verify');
+    const stub = join(tmp, 'stub-bin');
+    mkdirSync(stub, { recursive: true });
+    writeFileSync(join(stub, 'haproxy'), '#!/bin/sh\necho "[ALERT] (1) : config : stub haproxy rejects everything" >&2\nexit 1\n', { mode: 0o755 });
+    const out = join(tmp, 'verify-out');
+    const r = await lbbake(['render', f, '--node', 'lb-0', '-o', out, '--verify'], { env: { PATH: `${stub}:${process.env.PATH}` } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('haproxy rejected generated etc/haproxy/haproxy.cfg');
+    expect(existsSync(out)).toBe(false);
+    const ok = await lbbake(['render', f, '--node', 'lb-0', '-o', out, '--verify']);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toContain('verified etc/haproxy/haproxy.cfg with haproxy');
+  });
+
   it('the README test and example commands exist in package.json', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
     expect(pkg.scripts.test).toBeDefined();

@@ -7,7 +7,8 @@ import { dirname, join, relative } from 'node:path';
 import { compile } from '../../src/pipeline.js';
 import type { Model } from '../../src/model.js';
 import { renderNode } from '../../src/render.js';
-import { userdataForNode } from '../../src/userdata.js';
+import { userdataForMetadata, userdataForNode } from '../../src/userdata.js';
+import { secretsUserdata } from '../../src/agent/files.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
@@ -28,6 +29,8 @@ export function generatedTree(m: Model): Map<string, string> {
     for (const [rel, f] of renderNode(m, node)) out.set(`render/${node.name}/${rel}`, f.content);
     out.set(`user-data/${node.name}.yaml`, userdataForNode(m, node));
   }
+  out.set('user-data/metadata-mode.yaml', userdataForMetadata(m));
+  out.set('user-data/secrets-only.yaml', secretsUserdata(m));
   return out;
 }
 

@@ -1,0 +1,452 @@
+/**
+ * The generated boot agent (python3) run against fake metadata services on 127.0.0.1, with a
+ * temp root populated from the metadata-mode user-data and stubbed systemctl/ip/cloud-init/sysctl.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { metadataModeFiles, secretsUserdata } from '../../src/agent/files.js';
+import { secretValues } from '../../src/agent/secrets.js';
+import { main } from '../../src/main.js';
+import type { Model } from '../../src/model.js';
+import { renderNode } from '../../src/render.js';
+import { userdataForMetadata } from '../../src/userdata.js';
+import { writeTree } from '../../src/write.js';
+import { missing } from '../helpers/tools.js';
+import { type AgentRun, closedPortUrl, type Cloud, exampleText, FakeMetadata, gidOf, modelOf, Node, uidOf, urls } from './harness.js';
+
+const skip = missing(['python3', 'getent'], { root: true });
+
+const m = modelOf(exampleText());
+const userdata = userdataForMetadata(m);
+const KEY = m.identity.metadataKey;
+const NOT_A_NODE = '198.18.0.7';
+/** The machine a node runs on has that node's address (and another one). */
+const machineOf = (name: string): string[] => [NOT_A_NODE, m.nodes.find((x) => x.name === name)!.address];
+
+function expectNodeFiles(n: Node, model: Model, name: string): void {
+  const node = model.nodes.find((x) => x.name === name)!;
+  const expected = renderNode(model, node);
+  expect([...expected.keys()].length).toBe(3);
+  for (const [rel, f] of expected) {
+    expect(n.read(rel), rel).toBe(f.content);
+    const st = n.stat(rel);
+    expect((st.mode & 0o7777).toString(8).padStart(4, '0'), `${rel} mode`).toBe(f.mode);
+    const [user, group] = f.owner.split(':');
+    expect(st.uid, `${rel} owner`).toBe(uidOf(user));
+    expect(st.gid, `${rel} group`).toBe(gidOf(group));
+  }
+  expect(n.read('run/lbbake/node')).toBe(`${name}\n`);
+}
+
+function expectNothingInstalled(n: Node): void {
+  for (const rel of renderNode(m, m.nodes[0]).keys()) expect(n.read(rel), rel).toBeUndefined();
+  expect(n.read('run/lbbake/node')).toBeUndefined();
+}
+
+function logText(r: AgentRun): string {
+  return r.log.join('\n');
+}
+
+describe.skipIf(skip)('boot agent against fake metadata services', () => {
+  let fake: FakeMetadata;
+  const made: Node[] = [];
+  const fresh = (addrs = [NOT_A_NODE]): Node => {
+    const n = new Node();
+    made.push(n);
+    n.applyUserdata(userdata);
+    n.setAddresses(addrs);
+    return n;
+  };
+  const env = () => urls(fake.url);
+
+  beforeAll(async () => {
+    fake = await new FakeMetadata(KEY).start();
+  });
+  afterAll(async () => {
+    await fake?.stop();
+  });
+  afterEach(() => {
+    for (const n of made.splice(0)) n.cleanup();
+  });
+
+  it('the fake services refuse requests without the token or header, as the real ones do', async () => {
+    fake.set({ ec2: { kind: 'value', value: 'lb-0' } });
+    expect((await fetch(`${fake.url}/latest/meta-data/tags/instance/${KEY}`)).status).toBe(401);
+    expect((await fetch(`${fake.url}/latest/api/token`, { method: 'PUT' })).status).toBe(400);
+    const tok = await fetch(`${fake.url}/latest/api/token`, { method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': '60' } });
+    expect(tok.status).toBe(200);
+    const token = await tok.text();
+    const tag = await fetch(`${fake.url}/latest/meta-data/tags/instance/${KEY}`, { headers: { 'X-aws-ec2-metadata-token': token } });
+    expect([tag.status, await tag.text()]).toEqual([200, 'lb-0']);
+    expect((await fetch(`${fake.url}/latest/meta-data/tags/instance/${KEY}`, { headers: { 'X-aws-ec2-metadata-token': 'forged' } })).status).toBe(401);
+
+    fake.set({ gce: { kind: 'value', value: 'lb-0' } });
+    expect((await fetch(`${fake.url}/computeMetadata/v1/instance/attributes/${KEY}`)).status).toBe(403);
+    expect((await fetch(`${fake.url}/computeMetadata/v1/instance/attributes/${KEY}`, { headers: { 'Metadata-Flavor': 'Google' } })).status).toBe(200);
+
+    fake.set({ azure: { kind: 'value', value: 'lb-0' } });
+    expect((await fetch(`${fake.url}/metadata/instance/compute/tagsList?api-version=2021-02-01`)).status).toBe(400);
+    expect((await fetch(`${fake.url}/metadata/instance/compute/tagsList`, { headers: { Metadata: 'true' } })).status).toBe(400);
+    expect((await fetch(`${fake.url}/metadata/instance/compute/tagsList?api-version=2021-02-01`, { headers: { Metadata: 'true' } })).status).toBe(200);
+  });
+
+  const clouds: Array<Cloud | 'nocloud'> = ['ec2', 'gce', 'azure', 'openstack', 'nocloud'];
+  for (const cloud of clouds) {
+    for (const name of ['lb-0', 'lb-1']) {
+      it(`${cloud}: metadata ${KEY}=${name} installs exactly render --node ${name}`, async () => {
+        const n = fresh(machineOf(name));
+        if (cloud === 'nocloud') {
+          fake.set({});
+          n.setNoCloud({ 'instance-id': 'iid-lb', 'local-hostname': 'lb', [KEY]: name });
+        } else {
+          fake.set({ [cloud]: { kind: 'value', value: name } });
+        }
+        const r = await n.runAgent(env());
+        expect(r.code, r.stderr).toBe(0);
+        expectNodeFiles(n, m, name);
+        expect(logText(r)).toMatch(new RegExp(`^lbbake-agent: ${cloud}[^\\n]*: "${name}" -> node ${name}$`, 'm'));
+        // every request the agent made carried the right token/header: nothing was refused
+        const refused = fake.seen.filter((s) => s.status === 400 || s.status === 401 || s.status === 403);
+        expect(refused).toEqual([]);
+        if (cloud === 'ec2') expect(fake.seen.map((s) => `${s.method} ${s.url} ${s.status}`)).toEqual([
+          'PUT /latest/api/token 200',
+          `GET /latest/meta-data/tags/instance/${KEY} 200`,
+        ]);
+        // one log line per source tried, up to the one that answered
+        const order = ['override', 'ec2', 'gce', 'azure', 'openstack', 'nocloud'];
+        const tried = r.log.map((l) => l.split(/[ :]/)[2]).filter((s) => order.includes(s));
+        expect(tried).toEqual(order.slice(0, order.indexOf(cloud) + 1));
+        expect((await n.runAgent(env(), ['--check'])).code).toBe(0);
+      });
+    }
+  }
+
+  it('user-data from `lbbake gen-userdata FILE` gives the files `lbbake render FILE --node` writes, byte for byte', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'lba-render-'));
+    try {
+      // a copy of the example: the CLI keeps generated secrets beside it (lb.secrets.yaml)
+      const file = join(out, 'lb.yaml');
+      writeFileSync(file, exampleText());
+      let ud = '';
+      const io = { stdout: (t: string) => (ud += t), stderr: () => {}, stderrIsTTY: false, env: {}, cwd: out };
+      expect(await main(['render', file, '--node', 'lb-1', '-o', join(out, 'tree')], io)).toBe(0);
+      expect(await main(['gen-userdata', file], io)).toBe(0);
+      const n = new Node();
+      made.push(n);
+      n.applyUserdata(ud);
+      n.setAddresses(machineOf('lb-1'));
+      fake.set({ azure: { kind: 'value', value: 'lb-1' } });
+      const r = await n.runAgent(env());
+      expect(r.code, r.stderr).toBe(0);
+      const tree = join(out, 'tree');
+      const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+      const rels = walk(tree).map((p) => relative(tree, p)).sort();
+      expect(rels).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf']);
+      for (const rel of rels) expect(readFileSync(join(n.root, rel)), rel).toEqual(readFileSync(join(tree, rel)));
+      // the secrets really came through: the generated VRRP pass is in the installed config
+      expect(readFileSync(join(n.root, 'etc/keepalived/keepalived.conf'), 'utf8')).toMatch(/auth_pass "[^"@]{8}"/);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('falls back to matching its own address; the override file beats metadata', async () => {
+    const n = fresh();
+    fake.set({});
+    n.setAddresses([NOT_A_NODE, '10.168.222.190']);
+    const r = await n.runAgent(env());
+    expect(r.code, r.stderr).toBe(0);
+    expectNodeFiles(n, m, 'lb-1');
+    expect(logText(r)).toContain('lbbake-agent: address: "lb-1" -> node lb-1');
+
+    const o = fresh(machineOf('lb-1'));
+    fake.set({ ec2: { kind: 'value', value: 'lb-0' } });
+    mkdirSync(join(o.root, 'etc/lbbake'), { recursive: true });
+    writeFileSync(join(o.root, 'etc/lbbake/node-name'), 'lb-1\n');
+    const r2 = await o.runAgent(env());
+    expect(r2.code, r2.stderr).toBe(0);
+    expectNodeFiles(o, m, 'lb-1');
+    expect(fake.seen).toEqual([]);
+  });
+
+  it("FAIL-SAFE: metadata naming a node whose address is not on this machine is refused (it could be a second MASTER)", async () => {
+    const n = fresh(machineOf('lb-1'));
+    fake.set({ ec2: { kind: 'value', value: 'lb-0' } });
+    const r = await n.runAgent(env());
+    expect(r.code).toBe(1);
+    expectNothingInstalled(n);
+    expect(r.log[r.log.length - 1]).toBe(
+      'lbbake-agent: FAIL-SAFE: ec2 names node lb-0, but its address 10.168.222.189 (nodes[].address) is not on this machine (198.18.0.7, 10.168.222.190); ' +
+        'as lb-0 it would send VRRP from a wrong address and could become a second MASTER. Installed nothing; keepalived will not start. ' +
+        'Fix the metadata or nodes[].address in lb.yaml, then run: systemctl restart lbbake-agent.service && systemctl start keepalived.service',
+    );
+    // when the addresses cannot be listed, metadata is trusted (with a warning)
+    rmSync(join(n.fake, 'ip.json'));
+    const r2 = await n.runAgent(env());
+    expect(r2.code, r2.stderr).toBe(0);
+    expectNodeFiles(n, m, 'lb-0');
+    expect(logText(r2)).toContain("warning: cannot list this machine's addresses to confirm node lb-0: ip exited 1");
+  });
+
+  it('is idempotent: a second run changes nothing and reloads nothing', async () => {
+    const n = fresh(machineOf('lb-0'));
+    n.setActive(['keepalived.service', 'haproxy.service']);
+    fake.set({ gce: { kind: 'value', value: 'lb-0' } });
+    const r1 = await n.runAgent(env());
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(n.calls().filter((c) => !c.startsWith('ip ') && !c.startsWith('cloud-init'))).toEqual([
+      `sysctl -p ${join(n.root, 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf')}`,
+      'systemctl is-active --quiet keepalived.service',
+      'systemctl reload-or-restart --no-block keepalived.service',
+      'systemctl is-active --quiet haproxy.service',
+      'systemctl reload-or-restart --no-block haproxy.service',
+    ]);
+    const before = [...renderNode(m, m.nodes[0]).keys()].map((rel) => [n.stat(rel).ino, n.stat(rel).mtimeMs]);
+    n.clearCalls();
+    const r2 = await n.runAgent(env());
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(n.calls().filter((c) => c.startsWith('systemctl') || c.startsWith('sysctl'))).toEqual([]);
+    expect([...renderNode(m, m.nodes[0]).keys()].map((rel) => [n.stat(rel).ino, n.stat(rel).mtimeMs])).toEqual(before);
+    expect(logText(r2)).toContain('0 of 3 files changed');
+    expectNodeFiles(n, m, 'lb-0');
+  });
+
+  it('changed metadata (a replaced node) gives the new node; only keepalived is reloaded', async () => {
+    const n = fresh(machineOf('lb-0'));
+    n.setActive(['keepalived.service', 'haproxy.service']);
+    fake.set({ openstack: { kind: 'value', value: 'lb-0' } });
+    expect((await n.runAgent(env())).code).toBe(0);
+    expectNodeFiles(n, m, 'lb-0');
+    n.clearCalls();
+    // the replacement machine has lb-1's address and lb-1's tag
+    n.setAddresses(machineOf('lb-1'));
+    fake.set({ openstack: { kind: 'value', value: 'lb-1' } });
+    const r = await n.runAgent(env());
+    expect(r.code, r.stderr).toBe(0);
+    expectNodeFiles(n, m, 'lb-1');
+    expect(n.calls().filter((c) => c.startsWith('systemctl') || c.startsWith('sysctl'))).toEqual([
+      'systemctl is-active --quiet keepalived.service',
+      'systemctl reload-or-restart --no-block keepalived.service',
+    ]);
+    expect(logText(r)).toContain('/etc/haproxy/haproxy.cfg: unchanged');
+    // services that do not run are not touched: they start later with the new files
+    n.setActive([]);
+    n.clearCalls();
+    n.setAddresses(machineOf('lb-0'));
+    fake.set({ openstack: { kind: 'value', value: 'lb-0' } });
+    const r3 = await n.runAgent(env());
+    expect(r3.code).toBe(0);
+    expect(n.calls().filter((c) => c.startsWith('systemctl'))).toEqual(['systemctl is-active --quiet keepalived.service']);
+    expect(logText(r3)).toContain('keepalived.service: not running; it starts with the new config');
+  });
+
+  it('slow (hang), failing (500) and missing-key sources are logged and skipped', async () => {
+    const n = fresh(machineOf('lb-1'));
+    fake.set({ ec2: { kind: 'hang' }, gce: { kind: 'error' }, azure: { kind: 'missing' }, openstack: { kind: 'value', value: 'lb-1' } });
+    const r = await n.runAgent(env());
+    expect(r.code, r.stderr).toBe(0);
+    expectNodeFiles(n, m, 'lb-1');
+    const t = logText(r);
+    expect(t).toMatch(/^lbbake-agent: ec2 http:\/\/127\.0\.0\.1:\d+: failed: timed out \(2 attempts, 0\.5s timeout each\)$/m);
+    expect(t).toMatch(/^lbbake-agent: gce http:\/\/127\.0\.0\.1:\d+: failed: HTTP 500 \(2 attempts, 0\.5s timeout each\)$/m);
+    expect(t).toMatch(/^lbbake-agent: azure http:\/\/127\.0\.0\.1:\d+: no tag lb-node on this VM/m);
+    expect(t).toMatch(/^lbbake-agent: openstack http:\/\/127\.0\.0\.1:\d+: "lb-1" -> node lb-1$/m);
+    expect(fake.seen.filter((s) => s.cloud === 'ec2').map((s) => s.status)).toEqual(['hung', 'hung']);
+    expect(fake.seen.filter((s) => s.cloud === 'gce').map((s) => s.status)).toEqual([500, 500]);
+    // bounded: 2 hung attempts of 0.5 s, 2 fast 500s, the rest immediate
+    expect(r.ms).toBeLessThan(6000);
+
+    const n2 = fresh(machineOf('lb-0'));
+    fake.set({ ec2: { kind: 'missing' } });
+    n2.setNoCloud({ 'instance-id': 'iid', [KEY]: 'lb-0' });
+    const r2 = await n2.runAgent(env());
+    expect(r2.code, r2.stderr).toBe(0);
+    expectNodeFiles(n2, m, 'lb-0');
+    expect(logText(r2)).toContain('no instance tag lb-node in instance metadata (set the tag, and enable tags in instance metadata: aws ec2 modify-instance-metadata-options --instance-metadata-tags enabled)');
+  });
+
+  it('NoCloud falls back to /run/cloud-init/instance-data.json when cloud-init query fails', async () => {
+    const n = fresh(machineOf('lb-1'));
+    fake.set({});
+    mkdirSync(join(n.root, 'run/cloud-init'), { recursive: true });
+    writeFileSync(join(n.root, 'run/cloud-init/instance-data.json'), JSON.stringify({ ds: { meta_data: { [KEY]: 'lb-1' } }, v1: { cloud_name: 'nocloud' } }));
+    const r = await n.runAgent(env());
+    expect(r.code, r.stderr).toBe(0);
+    expectNodeFiles(n, m, 'lb-1');
+    expect(n.calls()).toContain('cloud-init query ds.meta_data');
+  });
+
+  const hostile: Array<[string, string]> = [
+    ['command substitution', '$(touch PWNED)'],
+    ['shell metacharacters', 'lb-0; touch PWNED'],
+    ['two names on two lines', 'lb-0\nlb-1'],
+    ['a long value', 'lb-0'.repeat(5000)],
+    ['an HTML page', '<html><head><title>Login</title></head><body>lb-0</body></html>'],
+    ['wrong case', 'LB-0'],
+    ['a path', '../../etc/passwd'],
+    ['a NUL byte', 'lb-0\u0000'],
+    ['ANSI escapes', '\u001b[2Jlb-0'],
+  ];
+  for (const [what, value] of hostile) {
+    it(`a hostile metadata value (${what}) is logged escaped and ignored, never evaluated`, async () => {
+      const n = fresh();
+      const v = value.replace('PWNED', join(n.dir, 'pwned'));
+      fake.set({ ec2: { kind: 'value', value: v } });
+      const r = await n.runAgent(env());
+      expect(r.code).toBe(1);
+      expectNothingInstalled(n);
+      expect(existsSync(join(n.dir, 'pwned'))).toBe(false);
+      // every output line is one of the agent's own log lines: nothing from the value breaks out
+      for (const line of r.stderr.split('\n').filter(Boolean)) expect(line).toMatch(/^lbbake-agent: [ -~]*$/);
+      const line = r.log.find((l) => l.startsWith('lbbake-agent: ec2'))!;
+      expect(line).toContain('is not a node name of this cluster (lb-0, lb-1); ignored');
+      expect(line.length).toBeLessThan(400);
+      if (value.length > 60) expect(line).toContain(`(truncated, ${v.length} characters)`);
+    });
+  }
+
+  it('hostile values from the JSON sources (non-string, injected names) are ignored too', async () => {
+    const n = fresh();
+    fake.set({ azure: { kind: 'value', value: 'lb-0"}, {"name": "lb-node", "value": "lb-1' }, openstack: { kind: 'value', value: 'lb-1\r\nX-Injected: 1' } });
+    n.setNoCloud({ [KEY]: { nested: 'lb-0' } });
+    const r = await n.runAgent(env());
+    expect(r.code).toBe(1);
+    expectNothingInstalled(n);
+    const t = logText(r);
+    expect(t).toMatch(/azure [^\n]*: value "lb-0\\"}, {\\"name\\": \\"lb-node\\", \\"value\\": \\"lb-1" is not a node name/);
+    expect(t).toMatch(/openstack [^\n]*: value "lb-1\\r\\nX-Injected: 1" is not a node name/);
+    expect(t).toMatch(/nocloud: value "{'nested': 'lb-0'}" is not a node name/);
+  });
+
+  it('a value with a trailing newline (as `echo` writes it) is accepted', async () => {
+    const n = fresh(machineOf('lb-1'));
+    fake.set({ gce: { kind: 'value', value: 'lb-1\n' } });
+    expect((await n.runAgent(env())).code).toBe(0);
+    expectNodeFiles(n, m, 'lb-1');
+  });
+
+  it('FAIL-SAFE: no metadata and no matching address installs nothing and keepalived may not start', async () => {
+    const n = fresh();
+    fake.set({});
+    n.setActive(['keepalived.service', 'haproxy.service']);
+    const r = await n.runAgent(env());
+    expect(r.code).toBe(1);
+    expectNothingInstalled(n);
+    expect(n.calls().filter((c) => c.startsWith('systemctl') || c.startsWith('sysctl'))).toEqual([]);
+    const last = r.log[r.log.length - 1];
+    expect(last).toMatch(/^lbbake-agent: FAIL-SAFE: cannot tell which node of cluster k8s-apiserver this is; installed nothing, keepalived will not start, this node never takes the VIP\. Fix: set instance metadata lb-node=<lb-0\|lb-1>/);
+    expect(last).toContain('10.168.222.189, 10.168.222.190');
+    expect(logText(r)).toContain('address: none of this machine\'s addresses (198.18.0.7) is a node address (lb-0 10.168.222.189, lb-1 10.168.222.190)');
+    // keepalived's ExecStartPre
+    const check = await n.runAgent(env(), ['--check']);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain("refusing to start keepalived: lbbake-agent has not resolved this node's name in this boot");
+    // and the drop-in wires that check into keepalived.service
+    expect(n.read('etc/systemd/system/keepalived.service.d/lbbake.conf')).toContain('ExecStartPre=/usr/bin/python3 /usr/local/sbin/lbbake-agent --check\n');
+  });
+
+  it('FAIL-SAFE after an earlier success: the success mark is withdrawn, the files stay, nothing is reloaded', async () => {
+    const n = fresh(machineOf('lb-0'));
+    fake.set({ ec2: { kind: 'value', value: 'lb-0' } });
+    expect((await n.runAgent(env())).code).toBe(0);
+    expect((await n.runAgent(env(), ['--check'])).code).toBe(0);
+    n.clearCalls();
+    n.setAddresses([NOT_A_NODE]);
+    n.setActive(['keepalived.service']);
+    const unreachable = await closedPortUrl();
+    const r = await n.runAgent({ ...urls(unreachable), LBBAKE_ROUNDS: '2' });
+    expect(r.code).toBe(1);
+    expect(logText(r)).toMatch(/^lbbake-agent: ec2 http:\/\/127\.0\.0\.1:\d+: failed: 127\.0\.0\.1:\d+ not reachable \(connection refused\)$/m);
+    expect(logText(r)).toContain('round 1 of 2 found no name and some sources failed; retrying in 0s');
+    expect(r.log.filter((l) => l.includes('FAIL-SAFE'))).toHaveLength(1);
+    expect((await n.runAgent(env(), ['--check'])).code).toBe(1);
+    expect(n.calls().filter((c) => c.startsWith('systemctl'))).toEqual([]);
+    expect(n.read('etc/keepalived/keepalived.conf')).toBe(renderNode(m, m.nodes[0]).get('etc/keepalived/keepalived.conf')!.content);
+  });
+});
+
+describe.skipIf(skip)('SELinux (Rocky)', () => {
+  it('sets haproxy_connect_any once when SELinux is enabled, and not at all when it is not', async () => {
+    const r9 = modelOf(exampleText().replace('os: debian12', 'os: rocky9'));
+    const n = new Node();
+    try {
+      n.applyUserdata(userdataForMetadata(r9));
+      n.setAddresses(['10.168.222.189']);
+      writeFileSync(join(n.fake, 'selinux'), '');
+      const env = urls(await closedPortUrl());
+      const r = await n.runAgent(env);
+      expect(r.code, r.stderr).toBe(0);
+      expectNodeFiles(n, r9, 'lb-0');
+      expect(n.calls().filter((c) => c.includes('sebool') || c === 'selinuxenabled')).toEqual([
+        'selinuxenabled',
+        'getsebool haproxy_connect_any',
+        'setsebool -P haproxy_connect_any 1',
+      ]);
+      n.clearCalls();
+      expect((await n.runAgent(env)).code).toBe(0);
+      expect(n.calls().filter((c) => c.includes('sebool') || c === 'selinuxenabled')).toEqual(['selinuxenabled', 'getsebool haproxy_connect_any']);
+      n.clearCalls();
+      rmSync(join(n.fake, 'selinux'));
+      expect((await n.runAgent(env)).code).toBe(0);
+      expect(n.calls().filter((c) => c.includes('sebool'))).toEqual([]);
+    } finally {
+      n.cleanup();
+    }
+  });
+});
+
+describe.skipIf(skip)('secrets at boot (baked images)', () => {
+  const made: Node[] = [];
+  afterEach(() => {
+    for (const n of made.splice(0)) n.cleanup();
+  });
+
+  // stats password + stats bound to each node's address: haproxy.cfg differs per node and holds a hash
+  const text = exampleText().replace('stats: { port: 1080, bind: 127.0.0.1, user: admin }', 'stats: { port: 1080, bind: node, user: admin, password: "correct horse" }');
+  const ms = modelOf(text);
+
+  it('the variant really has both secrets and per-node haproxy.cfg', () => {
+    expect(Object.keys(secretValues(ms)).sort()).toEqual(['stats_password_hash', 'vrrp_auth_pass']);
+    const files = metadataModeFiles(ms, { secrets: 'at-boot' });
+    expect(files.has('usr/lib/lbbake/nodes/lb-0/etc/haproxy/haproxy.cfg')).toBe(true);
+    expect(files.has('etc/lbbake/secrets.json')).toBe(false);
+    const all = [...files.values()].map((f) => f.content).join('\n');
+    expect(all).not.toContain(secretValues(ms).stats_password_hash);
+    expect(all).not.toContain(`"${secretValues(ms).vrrp_auth_pass}"`);
+    expect(all).toContain('@@LBBAKE_SECRET_stats_password_hash@@');
+    for (const [rel, f] of files) if (rel.startsWith('usr/lib/lbbake/nodes/') || rel.startsWith('usr/lib/lbbake/shared/')) expect(f.mode).toBe('0600');
+  });
+
+  it('without the secrets file nothing is installed; with the secrets-only user-data the files are exact', async () => {
+    const n = new Node();
+    made.push(n);
+    writeTree(n.root, metadataModeFiles(ms, { secrets: 'at-boot' }));
+    n.setAddresses(['10.168.222.190']);
+    const env = { ...urls(await closedPortUrl()) };
+    const r = await n.runAgent(env);
+    expect(r.code).toBe(2);
+    expectNothingInstalledFor(n, ms);
+    expect(logText(r)).toContain('ERROR: /etc/lbbake/secrets.json is missing; it holds this cluster\'s secrets. Provide it as user-data (lbbake gen-userdata lb.yaml --secrets-only)');
+    expect((await n.runAgent(env, ['--check'])).code).toBe(1);
+
+    n.applyUserdata(secretsUserdata(ms));
+    expect(n.stat('etc/lbbake/secrets.json').mode & 0o777).toBe(0o600);
+    const r2 = await n.runAgent(env);
+    expect(r2.code, r2.stderr).toBe(0);
+    expectNodeFiles(n, ms, 'lb-1');
+
+    // a tampered secret is refused, not written into a config
+    writeFileSync(join(n.root, 'etc/lbbake/secrets.json'), JSON.stringify({ vrrp_auth_pass: 'x"\n}\nvrrp', stats_password_hash: secretValues(ms).stats_password_hash }));
+    rmSync(join(n.root, 'etc/keepalived/keepalived.conf'));
+    const r3 = await n.runAgent(env);
+    expect(r3.code).toBe(2);
+    expect(logText(r3)).toContain('secret vrrp_auth_pass in /etc/lbbake/secrets.json is malformed');
+    expect(n.read('etc/keepalived/keepalived.conf')).toBeUndefined();
+  });
+});
+
+function expectNothingInstalledFor(n: Node, model: Model): void {
+  for (const rel of renderNode(model, model.nodes[0]).keys()) expect(n.read(rel), rel).toBeUndefined();
+}
