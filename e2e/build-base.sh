@@ -4,6 +4,7 @@
 #   $WORK/base-<hash>/{base.qcow2,vmlinuz,initrd.img,tree/}
 # The image has no bootloader: VMs boot it with qemu's direct kernel boot.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 OUT=$(base_dir)

@@ -4,6 +4,7 @@
 # lacks, as a flat repo (Packages + Release). Cached, keyed by this script + build-base.sh.
 #   $WORK/repo-<hash>/  (served as http://198.18.0.1:8080/repo/ inside the lab namespace)
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 OUT=$(repo_dir)

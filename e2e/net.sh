@@ -6,6 +6,7 @@
 #   net.sh down          kill the servers this script started, delete the namespace
 #   net.sh status
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 TAPS=(lbe-tap-lb0 lbe-tap-lb1 lbe-tap-pk)
@@ -67,7 +68,21 @@ down() {
     fi
     rm -f "$f"
   done
-  if ip netns list | grep -qw "$NS"; then ip netns del "$NS"; fi
+  if ip netns list | grep -qw "$NS"; then
+    # anything else still running in the lab namespace (a packer-started qemu, a probe of an
+    # interrupted run): only processes inside our own namespace, never by name
+    local pids
+    pids=$(ip netns pids "$NS" || true)
+    if [ -n "$pids" ]; then
+      # shellcheck disable=SC2086
+      kill $pids 2>/dev/null || true
+      for _ in $(seq 1 50); do [ -z "$(ip netns pids "$NS" || true)" ] && break; sleep 0.1; done
+      pids=$(ip netns pids "$NS" || true)
+      # shellcheck disable=SC2086
+      if [ -n "$pids" ]; then kill -9 $pids 2>/dev/null || true; sleep 0.2; fi
+    fi
+    ip netns del "$NS"
+  fi
 }
 
 status() {

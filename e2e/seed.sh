@@ -6,6 +6,7 @@
 # vendor-data: the lab's apt source (the local repo) and root's ssh key for verification, so
 # USER_DATA stays exactly what lbbake generated (user-data wins over vendor-data on conflicts).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 [ $# -ge 3 ] || { echo "usage: $0 NAME IP USER_DATA [NODE]" >&2; exit 2; }
 NAME=$1 IP=$2 UD=$3 NODE=${4:-}

@@ -7,6 +7,7 @@
 # Env: LBE_ACCEL=auto|tcg|kvm (auto: kvm only if the CPU has vmx/svm; the kvm-pvm /dev/kvm on
 # these machines cannot boot a stock kernel), LBE_MEM (MiB, 1024), LBE_SMP (1).
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
 accel() {

@@ -99,6 +99,12 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     expect(lacking, `gen-packer's 1.6 profile lacks variables the lab needs: ${lacking.join(', ')}`).toEqual([]);
   });
 
+  it('the generated project bakes the boot agent into the image (roles from metadata)', () => {
+    for (const f of ['usr/local/sbin/lbbake-agent', 'etc/systemd/system/lbbake-agent.service']) {
+      expect(existsSync(join(project, 'files/lbbake-rootfs', f)), `gen-packer project lacks /${f}`).toBe(true);
+    }
+  });
+
   it('packer build (1.6 profile, qemu source) bakes the image', async () => {
     const seed = labPackerSeed(join(project, 'seed'));
     const out = join(RUN, 'packer-out');
@@ -125,6 +131,7 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
         `  ["-kernel", "${join(images.base, 'vmlinuz')}"],`,
         `  ["-initrd", "${join(images.base, 'initrd.img')}"],`,
         '  ["-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0"],',
+        `  ["-serial", "file:${join(RUN, 'packer-vm.serial')}"],`,
         ']',
         '',
       ].join('\n'),
