@@ -16,8 +16,9 @@ export SUITE=bookworm
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
 
-# key of a cached build step: hash of the scripts that define it
-hash_of() { cat "$@" | sha256sum | cut -c1-12; }
+# key of a cached build step: hash of the scripts that define it (comments and blank lines
+# do not count)
+hash_of() { cat "$@" | grep -vE '^[[:space:]]*(#|$)' | sha256sum | cut -c1-12; }
 base_key() { hash_of "$E2E_DIR/build-base.sh"; }
 base_dir() { echo "$WORK/base-$(base_key)"; }
 repo_dir() { echo "$WORK/repo-$(hash_of "$E2E_DIR/build-base.sh" "$E2E_DIR/build-repo.sh")"; }
