@@ -132,8 +132,15 @@ function toDiagnostic(e: ErrorObject, schema: JsonSchema, data: unknown): Diagno
       const pdesc = typeof prop?.description === 'string' ? ` (${prop.description})` : '';
       return err('MISSING_KEY', path, `missing required key ${show(key)}${pdesc}; add it here`);
     }
-    case 'type':
-      return err('WRONG_TYPE', path, `${fieldName(path) || 'the document'} must be ${article((e.params as { type: string }).type)}, not ${typeOf(value)} ${show(value)}${desc}`);
+    case 'type': {
+      const want = yamlType((e.params as { type: string }).type);
+      if (path === '') {
+        const what = value === null || value === undefined ? 'the file is empty' : `it is ${typeOf(value)}`;
+        return err('WRONG_TYPE', path, `lb.yaml must be a mapping of keys (version: 1, name: …, vip: …); ${what}. Start from lbbake init`);
+      }
+      const shown = value === null ? 'nothing (null)' : `${typeOf(value)} ${show(value)}`;
+      return err('WRONG_TYPE', path, `${fieldName(path)} must be ${want}, not ${shown}${desc}`);
+    }
     case 'const':
       if (path === '/version') {
         return err('UNSUPPORTED_VERSION', path, `unsupported spec version ${show(value)}; this lbbake reads version: 1`);
@@ -175,6 +182,13 @@ function rangeText(sub: JsonSchema): string {
   if (typeof lo === 'number' && hi !== undefined) return `${lo}..${hi}`;
   if (lo !== undefined && hi !== undefined) return `${lo} and at most ${hi}`;
   return lo !== undefined ? `at least ${lo}` : `at most ${hi}`;
+}
+
+/** JSON Schema type names in YAML words, with an article. */
+function yamlType(t: string): string {
+  if (t === 'object') return 'a mapping';
+  if (t === 'array') return 'a list';
+  return article(t);
 }
 
 function article(t: string): string {
