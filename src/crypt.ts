@@ -21,11 +21,25 @@ export function sha512Crypt(password: string, context: string): string {
 /** 5000 rounds cost ~40 ms: every node's haproxy.cfg and the secrets file share one result. */
 const memo = new Map<string, string>();
 
-function computeSha512Crypt(password: string, context: string): string {
+/**
+ * Seeds the memo with a hash computed in an earlier run (the secrets file's cache). Ignored
+ * unless it is a well-formed SHA-512 crypt string with the salt this password and context give.
+ */
+export function seedSha512Crypt(password: string, context: string, hash: string): void {
+  if (!/^\$6\$[A-Za-z0-9./]{1,16}\$[A-Za-z0-9./]{86}$/.test(hash)) return;
+  if (hash.split('$')[2] !== saltFor(password, context)) return;
+  memo.set(`${context}\0${password}`, hash);
+}
+
+function saltFor(password: string, context: string): string {
   const mac = createHmac('sha256', `lbbake-salt:${context}`).update(password).digest();
   let salt = '';
   for (let i = 0; i < 16; i++) salt += ALPHABET[mac[i] % 64];
-  return sha512CryptWithSalt(password, salt);
+  return salt;
+}
+
+function computeSha512Crypt(password: string, context: string): string {
+  return sha512CryptWithSalt(password, saltFor(password, context));
 }
 
 /** SHA-512 crypt with an explicit salt (at most 16 characters from the crypt alphabet). */

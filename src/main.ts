@@ -2,27 +2,30 @@ import yargs, { type Argv } from 'yargs';
 import { InternalError } from './render.js';
 import { WriteError } from './write.js';
 import { EXIT, type Io, UsageError } from './commands/common.js';
-import * as validate from './commands/validate.js';
-import * as render from './commands/render.js';
-import * as genUserdata from './commands/gen-userdata.js';
-import * as genPacker from './commands/gen-packer.js';
-import * as init from './commands/init.js';
-import * as explain from './commands/explain.js';
 
 export { EXIT, type Io } from './commands/common.js';
 
 export const REPORT_BUGS = 'This is a bug in lbbake. Please report it with the command you ran and your lb.yaml (secrets removed).';
 
-/** A subcommand: yargs metadata plus a handler that returns the exit code. */
-interface Command {
-  command: string;
-  describe: string;
+/** A subcommand's options and its handler, which returns the exit code. */
+interface CommandModule {
   builder: (y: Argv) => Argv<any>;
   handler: (args: any, io: Io) => number | Promise<number>;
 }
 
-/** Every subcommand, in help order. Adding a command = one file in commands/ + one entry here. */
-const COMMANDS: Command[] = [validate, render, genUserdata, genPacker, init, explain];
+/**
+ * Every subcommand, in help order. Only the module of the command being run is loaded (start-up
+ * time: the Packer generator alone costs ~20 ms to import). Adding a command = one file in
+ * commands/ (exporting builder and handler) + one entry here.
+ */
+const COMMANDS: Array<{ command: string; describe: string; load: () => Promise<CommandModule> }> = [
+  { command: 'validate <file>', describe: 'check lb.yaml and print every problem with line:col and a fix', load: () => import('./commands/validate.js') },
+  { command: 'render <file>', describe: 'write the files one node ends up with, as a root-relative tree (default output/<name>/<node>/)', load: () => import('./commands/render.js') },
+  { command: 'gen-userdata <file>', describe: 'write cloud-init user-data (#cloud-config) to stdout or -o FILE', load: () => import('./commands/gen-userdata.js') },
+  { command: 'gen-packer <file>', describe: 'write a Packer HCL2 project that bakes the LB image (default output/<name>/packer/)', load: () => import('./commands/gen-packer.js') },
+  { command: 'init [file]', describe: 'write a commented starter lb.yaml (default ./lb.yaml); --from-env takes over the install guide\'s variables', load: () => import('./commands/init.js') },
+  { command: 'explain <file>', describe: 'print the plan a reviewer needs: states, priorities, failover budget, firewall rules, cloud prerequisites (--json: as data)', load: () => import('./commands/explain.js') },
+];
 
 const EXAMPLES: Array<[string, string]> = [
   ['$0 validate lb.yaml', 'check lb.yaml, print each problem with line:col and a fix'],
@@ -46,10 +49,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
     .option('json', { type: 'boolean', default: false, describe: 'print diagnostics as JSON on stdout' })
     .option('strict', { type: 'boolean', default: false, describe: 'treat warnings as errors (exit 1)' })
     .option('color', { type: 'boolean', describe: 'colour diagnostics (default: only on a terminal, never with NO_COLOR)' });
+  const names = COMMANDS.map((c) => c.command.split(' ')[0]);
+  const wanted = argv.find((a) => names.includes(a));
   for (const c of COMMANDS) {
-    parser = parser.command(c.command, c.describe, c.builder, async (args) => {
-      code = await c.handler(args, io);
-    });
+    if (c.command.split(' ')[0] === wanted) {
+      const mod = await c.load();
+      parser = parser.command(c.command, c.describe, mod.builder, async (args) => {
+        code = await mod.handler(args, io);
+      });
+    } else {
+      parser = parser.command(c.command, c.describe);
+    }
   }
   for (const [cmd, text] of EXAMPLES) parser = parser.example(cmd, text);
   parser = parser

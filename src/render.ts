@@ -70,6 +70,11 @@ function formatSeconds(s: number): string {
   return Number.isInteger(s) ? String(s) : s.toFixed(2).replace(/0+$/, '');
 }
 
+/** The context the stats password hash is salted with (cluster and user). */
+export function statsHashContext(m: Model): string {
+  return m.stats.enabled ? `${m.name}/${m.stats.user}` : m.name;
+}
+
 /** keepalived.conf for one node. */
 export function renderKeepalived(m: Model, node: NodeModel): string {
   const c = m.vrrp.check;
@@ -117,7 +122,7 @@ export function renderHaproxy(m: Model, node: NodeModel): string {
           bind: `${m.stats.bind === 'node' ? node.address : m.stats.bind}:${m.stats.port}`,
           uri: m.stats.uri,
           user: m.stats.user,
-          passwordHash: m.stats.password === undefined ? '' : sha512Crypt(m.stats.password, `${m.name}/${m.stats.user}`),
+          passwordHash: m.stats.password === undefined ? '' : sha512Crypt(m.stats.password, statsHashContext(m)),
         }
       : false,
     services: m.services.map((s) => ({

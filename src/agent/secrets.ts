@@ -1,3 +1,4 @@
+import { statsHashContext } from '../render.js';
 import { sha512Crypt } from '../crypt.js';
 import type { Model } from '../model.js';
 import { InternalError } from '../render.js';
@@ -29,7 +30,7 @@ export function secretValues(m: Model): Partial<Record<SecretName, string>> {
   const out: Partial<Record<SecretName, string>> = {};
   if (m.vrrp.authPass !== undefined) out.vrrp_auth_pass = m.vrrp.authPass;
   if (m.stats.enabled && m.stats.password !== undefined) {
-    out.stats_password_hash = sha512Crypt(m.stats.password, `${m.name}/${m.stats.user}`);
+    out.stats_password_hash = sha512Crypt(m.stats.password, statsHashContext(m));
   }
   return out;
 }

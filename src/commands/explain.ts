@@ -2,8 +2,6 @@ import type { Argv } from 'yargs';
 import { buildPlan, formatPlan } from '../explain.js';
 import { type Common, EXIT, type Io, loadModel } from './common.js';
 
-export const command = 'explain <file>';
-export const describe = 'print the plan a reviewer needs: states, priorities, failover budget, firewall rules, cloud prerequisites (--json: as data)';
 export const builder = (y: Argv) => y.positional('file', { type: 'string', demandOption: true });
 
 export function handler(a: Common, io: Io): number {

@@ -5,8 +5,6 @@ import { packerProject, type Profile, PROFILES } from '../packer/project.js';
 import { checkDrift, extraFiles } from '../drift.js';
 import { type Common, EXIT, type Io, loadModel, reportDrift, UsageError } from './common.js';
 
-export const command = 'gen-packer <file>';
-export const describe = 'write a Packer HCL2 project that bakes the LB image (default output/<name>/packer/)';
 export const builder = (y: Argv) =>
   y
     .positional('file', { type: 'string', demandOption: true })

@@ -8,8 +8,6 @@ import { userdataForMetadata, userdataForNode } from '../userdata.js';
 import { writeFileAtomic } from '../write.js';
 import { type Common, EXIT, findNode, type Io, loadModel, report, reportDrift, UsageError, verifyOrFail } from './common.js';
 
-export const command = 'gen-userdata <file>';
-export const describe = 'write cloud-init user-data (#cloud-config) to stdout or -o FILE';
 export const builder = (y: Argv) =>
   y
     .positional('file', { type: 'string', demandOption: true })

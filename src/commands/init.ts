@@ -10,8 +10,6 @@ import { writeFileAtomic } from '../write.js';
 import { EXIT, type Io, UsageError } from './common.js';
 import { InternalError } from '../render.js';
 
-export const command = 'init [file]';
-export const describe = 'write a commented starter lb.yaml (default ./lb.yaml); --from-env takes over the install guide\'s variables';
 export const builder = (y: Argv) =>
   y
     .positional('file', { type: 'string', default: 'lb.yaml', describe: 'file to create' })

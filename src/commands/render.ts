@@ -5,8 +5,6 @@ import { writeTree } from '../write.js';
 import { checkDrift } from '../drift.js';
 import { type Common, EXIT, findNode, type Io, loadModel, reportDrift, verifyOrFail } from './common.js';
 
-export const command = 'render <file>';
-export const describe = 'write the files one node ends up with, as a root-relative tree (default output/<name>/<node>/)';
 export const builder = (y: Argv) =>
   y
     .positional('file', { type: 'string', demandOption: true })

@@ -1,8 +1,6 @@
 import type { Argv } from 'yargs';
 import { type Common, EXIT, type Io, loadModel } from './common.js';
 
-export const command = 'validate <file>';
-export const describe = 'check lb.yaml and print every problem with line:col and a fix';
 export const builder = (y: Argv) => y.positional('file', { type: 'string', demandOption: true });
 
 export function handler(a: Common, io: Io): number {

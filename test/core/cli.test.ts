@@ -171,6 +171,26 @@ describe('lbbake CLI', () => {
     expect((await lbbake(['gen-packer', f, '-o', pk, '--check'])).stdout).toContain('+    virtual_router_id 19');
   });
 
+  it('the stats password hash is cached in the secrets file and recomputed when the password changes', async () => {
+    const f = exampleCopy('hashcache');
+    const secrets = join(tmp, 'hashcache', 'lb.secrets.yaml');
+    const first = await lbbake(['gen-userdata', f, '--node', 'lb-0']);
+    expect(first.code).toBe(0);
+    const cache = readFileSync(secrets, 'utf8').match(/^statsPasswordHash: ([0-9a-f]{32}) (\$6\$\S+)$/m);
+    expect(cache, readFileSync(secrets, 'utf8')).not.toBeNull();
+    expect(first.stdout).toContain(`user admin password ${cache![2]}`);
+    const again = await lbbake(['gen-userdata', f, '--node', 'lb-0']);
+    expect(again.stdout).toBe(first.stdout);
+    // a tampered cache entry for the same password is ignored unless its salt matches
+    writeFileSync(secrets, readFileSync(secrets, 'utf8').replace(/^statsPassword: .*$/m, 'statsPassword: another-password'));
+    const changed = await lbbake(['gen-userdata', f, '--node', 'lb-0']);
+    expect(changed.code).toBe(0);
+    const newCache = readFileSync(secrets, 'utf8').match(/^statsPasswordHash: ([0-9a-f]{32}) (\$6\$\S+)$/m);
+    expect(newCache![2]).not.toBe(cache![2]);
+    expect(changed.stdout).toContain(`user admin password ${newCache![2]}`);
+    expect(statSync(secrets).mode & 0o777).toBe(0o600);
+  });
+
   it('render --verify: exit 3 and nothing written when a validator rejects the output', async () => {
     const f = exampleCopy('verify');
     const stub = join(tmp, 'stub-bin');
