@@ -4,12 +4,12 @@
  * requests, the LB nodes that answered, and every keepalived state change. A figure, not a test.
  */
 import { missing } from '../test/helpers/tools.js';
-import { labYaml, NetLab, parseBody, renderLab } from '../test/helpers/netlab.js';
+import { LAB_TOOLS, labYaml, NetLab, parseBody, renderLab } from '../test/helpers/netlab.js';
 
 const SECONDS = Math.max(10, Math.min(1800, Number(process.env.CALM_SECONDS ?? 300) || 300));
 
 async function main(): Promise<void> {
-  const reason = missing(['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'], { root: true });
+  const reason = missing(LAB_TOOLS, { root: true });
   if (reason) {
     console.log(`calm run skipped: ${reason}`);
     return;

@@ -13,6 +13,7 @@ import { missing } from '../test/helpers/tools.js';
 import {
   type BackendName,
   GUIDE_VRRP,
+  LAB_TOOLS,
   type LabVrrp,
   type LbName,
   labYaml,
@@ -262,7 +263,7 @@ function table(results: Array<{ p: Profile; row: Row }>, backends: BackendRow[],
 }
 
 async function main(): Promise<number> {
-  const reason = missing(['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep', 'socat'], { root: true });
+  const reason = missing([...LAB_TOOLS, 'socat'], { root: true });
   if (reason) {
     console.error(`bench not run: ${reason}`);
     return 1;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { type Diagnostic, escapePointerToken } from './diagnostics.js';
+import { type Diagnostic, escapePointerToken, pointerSegments } from './diagnostics.js';
 import { SCHEMA_PATH } from './paths.js';
 import { ajvOptions, IPV4_SOURCE } from './schema-options.js';
 
@@ -88,9 +88,7 @@ function subschema(schema: JsonSchema, schemaPath: string): JsonSchema | undefin
 
 function valueAt(data: unknown, ptr: string): unknown {
   let cur = data;
-  for (const seg of ptr.split('/').slice(1)) {
-    cur = (cur as Record<string, unknown> | undefined)?.[seg.replace(/~1/g, '/').replace(/~0/g, '~')];
-  }
+  for (const seg of pointerSegments(ptr)) cur = (cur as Record<string, unknown> | undefined)?.[seg];
   return cur;
 }
 

@@ -27,6 +27,9 @@ import { PKG_ROOT } from '../../src/paths.js';
 import { type FileSet, renderNode } from '../../src/render.js';
 import { writeTree } from '../../src/write.js';
 
+/** What the lab needs on the host (root too); suites and benches pass this to missing(). */
+export const LAB_TOOLS = ['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'];
+
 export const PREFIX = 'lbl-';
 export const VIP = '198.18.0.100';
 export const PORT = 6443;

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { missing } from '../helpers/tools.js';
 import { metadataModeFiles } from '../../src/agent/files.js';
 import { renderNode } from '../../src/render.js';
-import { GUIDE_VRRP, LB_NODES, type LbName, labModel, labYaml, withGuideCheck, NetLab, parseBody, type ProbeResult, renderLab, waitFor } from '../helpers/netlab.js';
+import { GUIDE_VRRP, LAB_TOOLS, LB_NODES, type LbName, labModel, labYaml, withGuideCheck, NetLab, parseBody, type ProbeResult, renderLab, waitFor } from '../helpers/netlab.js';
 
-const reason = missing(['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'], { root: true });
+const reason = missing(LAB_TOOLS, { root: true });
 
 const servedBy = (rs: ProbeResult[]) => rs.filter((r) => r.ok).map((r) => parseBody(r.body));
 
