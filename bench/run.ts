@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PKG_ROOT } from '../src/paths.js';
+import { PKG_ROOT } from '../src/io/paths.js';
 import { missing } from '../test/helpers/tools.js';
 import {
   type BackendName,

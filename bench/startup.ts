@@ -8,13 +8,13 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLOUD_LIMITS, CLOUDS, countedSize, encodeUserdata } from '../src/encode.js';
-import { compile } from '../src/pipeline.js';
-import { userdataForNode } from '../src/userdata.js';
+import { CLOUD_LIMITS, CLOUDS, countedSize, encodeUserdata } from '../src/render/encode.js';
+import { compile } from '../src/compile/compile.js';
+import { userdataForNode } from '../src/render/userdata.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const cli = join(root, 'dist', 'src', 'cli.js');
+const cli = join(root, 'dist', 'src', 'cli', 'bin.js');
 const example = join(root, 'examples', 'k8s-apiserver.yaml');
 const N = Number(process.env.BENCH_RUNS ?? 10);
 

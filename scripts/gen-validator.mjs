@@ -1,6 +1,6 @@
 // Precompiles schema/lb.schema.json into a standalone ajv validator (dist/src/generated/
 // schema-validate.cjs) so a CLI run does not load ajv nor compile the schema (~0.5 s).
-// src/schema-check.ts uses it only when its recorded sha256 matches the shipped schema.
+// src/compile/schema.ts uses it only when its recorded sha256 matches the shipped schema.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const require = createRequire(import.meta.url);
 const Ajv = require('ajv').default;
 const standaloneCode = require('ajv/dist/standalone').default;
-const { ajvOptions, IPV4_SOURCE } = await import('../dist/src/schema-options.js');
+const { ajvOptions, IPV4_SOURCE } = await import('../dist/src/compile/schema-options.js');
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const text = readFileSync(join(root, 'schema', 'lb.schema.json'), 'utf8');

@@ -6,13 +6,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { metadataModeFiles, secretsUserdata } from '../../src/agent/files.js';
-import { secretValues } from '../../src/agent/secrets.js';
-import { main } from '../../src/main.js';
-import type { Model } from '../../src/model.js';
-import { renderNode } from '../../src/render.js';
-import { userdataForMetadata } from '../../src/userdata.js';
-import { writeTree } from '../../src/write.js';
+import { metadataModeFiles, secretsUserdata } from '../../src/render/agent.js';
+import { secretValues } from '../../src/render/agent-secrets.js';
+import { main } from '../../src/cli/main.js';
+import type { Model } from '../../src/compile/model.js';
+import { renderNode } from '../../src/render/node.js';
+import { userdataForMetadata } from '../../src/render/userdata.js';
+import { writeTree } from '../../src/io/write.js';
 import { missing } from '../helpers/tools.js';
 import { type AgentRun, closedPortUrl, type Cloud, exampleText, FakeMetadata, gidOf, modelOf, Node, uidOf, urls } from './harness.js';
 

@@ -12,9 +12,9 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { compile } from '../../src/pipeline.js';
-import type { Model } from '../../src/model.js';
-import { PKG_ROOT } from '../../src/paths.js';
+import { compile } from '../../src/compile/compile.js';
+import type { Model } from '../../src/compile/model.js';
+import { PKG_ROOT } from '../../src/io/paths.js';
 
 export const EXAMPLE = join(PKG_ROOT, 'examples', 'k8s-apiserver.yaml');
 

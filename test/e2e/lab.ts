@@ -99,7 +99,7 @@ export async function script(name: string, args: string[], timeoutMs: number): P
 
 /** The lbbake CLI of this checkout (dist/ is built by npm ci / the e2e script). */
 export function lbbake(args: string[]): RunResult {
-  const r = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli.js'), ...args], {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist/src/cli/bin.js'), ...args], {
     encoding: 'utf8',
     timeout: 60_000,
   });

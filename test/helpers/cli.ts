@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-export const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+export const CLI = join(ROOT, 'dist', 'src', 'cli', 'bin.js');
 export const EXAMPLE = join(ROOT, 'examples', 'k8s-apiserver.yaml');
 
 /** Runs the built lbbake CLI (npm test builds dist/ first); never throws on a non-zero exit. */

@@ -4,11 +4,12 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { compile } from '../../src/pipeline.js';
-import type { Model } from '../../src/model.js';
-import { renderNode } from '../../src/render.js';
-import { userdataForMetadata, userdataForNode } from '../../src/userdata.js';
-import { secretsUserdata } from '../../src/agent/files.js';
+import { compile } from '../../src/compile/compile.js';
+import type { Model } from '../../src/compile/model.js';
+import { renderNode } from '../../src/render/node.js';
+import { userdataForMetadata, userdataForNode } from '../../src/render/userdata.js';
+import { installedAgent, secretsUserdata } from '../../src/render/agent.js';
+import { createHash } from 'node:crypto';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
@@ -29,9 +30,23 @@ export function generatedTree(m: Model): Map<string, string> {
     for (const [rel, f] of renderNode(m, node)) out.set(`render/${node.name}/${rel}`, f.content);
     out.set(`user-data/${node.name}.yaml`, userdataForNode(m, node));
   }
-  out.set('user-data/metadata-mode.yaml', userdataForMetadata(m));
+  out.set('user-data/metadata-mode.yaml', withAgentDigest(m, userdataForMetadata(m)));
   out.set('user-data/secrets-only.yaml', secretsUserdata(m));
   return out;
+}
+
+/**
+ * The metadata-mode user-data with the boot agent's body (agent/lbbake-agent.py, the same for
+ * every cluster) replaced by one line holding its sha256, so an agent edit does not churn every
+ * golden file. Everything else stays byte for byte; the agent's own tests cover its content.
+ */
+export function withAgentDigest(m: Model, userdata: string): string {
+  const agent = installedAgent(m);
+  const indent = '      ';
+  const block = agent.replace(/\n$/, '').split('\n').map((l) => (l === '' ? '' : indent + l)).join('\n') + '\n';
+  if (!userdata.includes(block)) throw new Error('the boot agent is not inlined in the metadata-mode user-data as expected');
+  const digest = createHash('sha256').update(agent).digest('hex');
+  return userdata.replace(block, `${indent}# (golden) the boot agent, ${agent.length} bytes, sha256 ${digest}\n`);
 }
 
 export function readTree(dir: string): Map<string, string> {

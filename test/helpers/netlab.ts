@@ -21,11 +21,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
-import { compile } from '../../src/pipeline.js';
-import type { Model } from '../../src/model.js';
-import { PKG_ROOT } from '../../src/paths.js';
-import { type FileSet, renderNode } from '../../src/render.js';
-import { writeTree } from '../../src/write.js';
+import { compile } from '../../src/compile/compile.js';
+import type { Model } from '../../src/compile/model.js';
+import { PKG_ROOT } from '../../src/io/paths.js';
+import { renderNode } from '../../src/render/node.js';
+import { type FileSet } from '../../src/render/files.js';
+import { writeTree } from '../../src/io/write.js';
 
 /** What the lab needs on the host (root too); suites and benches pass this to missing(). */
 export const LAB_TOOLS = ['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'];

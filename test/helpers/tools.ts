@@ -1,6 +1,6 @@
 /**
  * Real external validators for generated files (the same ones `--verify` uses, from
- * src/verify.ts), plus the suite guard.
+ * src/io/verify.ts), plus the suite guard.
  *
  * A missing tool or missing root is a *failure* in CI (CI=true) and an explicit, reported skip
  * elsewhere: never a silent pass.
@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cloudInitSchema, haproxyCheck, keepalivedCheck, shellcheck, which, type ToolResult } from '../../src/verify.js';
+import { cloudInitSchema, haproxyCheck, keepalivedCheck, shellcheck, which, type ToolResult } from '../../src/io/verify.js';
 
 export { cloudInitSchema, haproxyCheck, keepalivedCheck, which, type ToolResult };
 

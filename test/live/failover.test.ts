@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { missing } from '../helpers/tools.js';
-import { metadataModeFiles } from '../../src/agent/files.js';
-import { renderNode } from '../../src/render.js';
+import { metadataModeFiles } from '../../src/render/agent.js';
+import { renderNode } from '../../src/render/node.js';
 import { GUIDE_VRRP, LAB_TOOLS, LB_NODES, type LbName, labModel, labYaml, withGuideCheck, NetLab, parseBody, type ProbeResult, renderLab, waitFor } from '../helpers/netlab.js';
 
 const reason = missing(LAB_TOOLS, { root: true });

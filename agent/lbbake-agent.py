@@ -1,0 +1,689 @@
+#!/usr/bin/python3
+"""lbbake boot agent: find out which LB node this machine is and install that node's files.
+
+Name resolution, first answer wins (each source tried logs one line):
+  1. override file /etc/lbbake/node-name (operators, tests)
+  2. instance metadata, key from cluster.json: EC2 (IMDSv2 instance tags), GCE (instance
+     attributes), Azure (compute tagsList), OpenStack (meta_data.json "meta"), NoCloud
+     (cloud-init query ds.meta_data, else /run/cloud-init/instance-data.json)
+  3. this machine's IPv4 addresses matched against the nodes' addresses
+A value is accepted only if it equals one of the cluster's node names; anything else is
+logged (escaped, truncated) and ignored. All cluster data comes from cluster.json.
+A name from 1. or 2. must also have its nodes[].address on this machine (when `ip` can list
+the addresses): otherwise this node could send VRRP from a wrong address and become a
+second MASTER, so that is a fail-safe case too.
+
+Then the node's pre-rendered files are installed atomically (secrets filled in from
+/etc/lbbake/secrets.json), services whose files changed are reloaded, and /run/lbbake/node
+records the success for this boot. `--check` (keepalived's ExecStartPre) exits 0 only
+after such a success, so a node that does not know its name never starts keepalived and
+never takes the VIP.
+
+Exit codes: 0 installed (or nothing to change); 1 no node name (fail-safe);
+2 cannot install (missing secret, broken data, write error).
+Environment (tests, operators): LBBAKE_ROOT, LBBAKE_{EC2,GCE,AZURE,OPENSTACK}_URL,
+LBBAKE_TIMEOUT (s per request), LBBAKE_ATTEMPTS, LBBAKE_ROUNDS, LBBAKE_ROUND_PAUSE,
+LBBAKE_SOURCES (comma-separated subset, in order).
+Python 3.6+ standard library only.
+"""
+
+import grp
+import ipaddress
+import json
+import os
+import pwd
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+PROG = "lbbake-agent"
+# The one path the agent knows by itself; every other path comes from cluster.json "paths"
+# (written by the generator from src/facts/node.ts).
+CLUSTER_FILE = "/usr/lib/lbbake/cluster.json"
+PATHS = {}
+MAX_BODY = 65536
+MAX_SHOWN = 60
+
+EXIT_OK = 0
+EXIT_NO_NAME = 1
+EXIT_INSTALL = 2
+
+FOUND = "found"
+MISS = "miss"
+
+DEFAULT_URLS = {
+    # GCE's metadata server is also 169.254.169.254 (metadata.google.internal); the address
+    # avoids a DNS lookup that can hang at boot outside GCE.
+    "ec2": "http://169.254.169.254",
+    "gce": "http://169.254.169.254",
+    "azure": "http://169.254.169.254",
+    "openstack": "http://169.254.169.254",
+}
+ALL_SOURCES = ("override", "ec2", "gce", "azure", "openstack", "nocloud", "address")
+
+
+class AgentError(Exception):
+    """Installing is impossible; the message says why and how to fix it."""
+
+
+class Transient(Exception):
+    """A request failed in a way that may pass (timeout, refused, 5xx)."""
+
+
+def log(msg):
+    sys.stderr.write(PROG + ": " + msg + "\n")
+    sys.stderr.flush()
+
+
+def shown(value, limit=MAX_SHOWN):
+    """A value from outside, safe for one log line: JSON-escaped and truncated."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        value = repr(value)
+    text = json.dumps(value[:limit], ensure_ascii=True)
+    if len(value) > limit:
+        text += " (truncated, %d characters)" % len(value)
+    return text
+
+
+def root():
+    return os.environ.get("LBBAKE_ROOT") or "/"
+
+
+def at(path):
+    return os.path.join(root(), path.lstrip("/"))
+
+
+def env_number(name, default, low, high):
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        log("ignoring %s=%s: not a number" % (name, shown(raw)))
+        return default
+    return min(max(value, low), high)
+
+
+def run(argv, timeout=15):
+    """Runs a command; returns its stdout. Raises OSError or RuntimeError on failure."""
+    proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError("%s exited %d: %s" % (argv[0], proc.returncode,
+                                                 shown(proc.stderr.strip(), 200)))
+    return proc.stdout
+
+
+# ---------------------------------------------------------------------------- HTTP
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+# Metadata services are link-local: never through a proxy, never redirected.
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), NoRedirect())
+
+
+def describe(err):
+    if isinstance(err, urllib.error.URLError) and not isinstance(err, urllib.error.HTTPError):
+        err = err.reason
+    if isinstance(err, socket.timeout):
+        return "timed out"
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror.lower()
+    return str(err) or err.__class__.__name__
+
+
+class Context(object):
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.key = cfg["metadataKey"]
+        self.names = [n["name"] for n in cfg["nodes"]]
+        self.timeout = env_number("LBBAKE_TIMEOUT", 2.0, 0.1, 10.0)
+        self.attempts = int(env_number("LBBAKE_ATTEMPTS", 2, 1, 5))
+        self.rounds = int(env_number("LBBAKE_ROUNDS", 2, 1, 5))
+        self.round_pause = env_number("LBBAKE_ROUND_PAUSE", 3.0, 0.0, 60.0)
+        wanted = os.environ.get("LBBAKE_SOURCES")
+        sources = [s.strip() for s in wanted.split(",")] if wanted else cfg.get("sources", ALL_SOURCES)
+        self.sources = [s for s in sources if s in ALL_SOURCES]
+        self.reach = {}
+
+    def url(self, cloud):
+        env = os.environ.get("LBBAKE_%s_URL" % cloud.upper())
+        return (env or DEFAULT_URLS[cloud]).rstrip("/")
+
+    def reachable(self, url):
+        """None if a TCP connection to the URL's host opens, else why not (cached per round)."""
+        parts = urllib.parse.urlsplit(url)
+        key = (parts.hostname, parts.port or 80)
+        if key not in self.reach:
+            try:
+                socket.create_connection(key, timeout=self.timeout).close()
+                self.reach[key] = None
+            except OSError as err:
+                self.reach[key] = describe(err)
+        return self.reach[key]
+
+    def http(self, method, url, headers):
+        """(status, body, headers). Answers below 500 are returned; timeouts, connection
+        errors and 5xx are retried and finally raise Transient."""
+        why = self.reachable(url)
+        if why is not None:
+            raise Transient("%s:%s not reachable (%s)" % (urllib.parse.urlsplit(url).hostname,
+                                                          urllib.parse.urlsplit(url).port or 80, why))
+        reason = "no attempt"
+        for attempt in range(1, self.attempts + 1):
+            if attempt > 1:
+                time.sleep(0.2 * attempt)
+            data = b"" if method == "PUT" else None
+            req = urllib.request.Request(url, data=data, headers=headers, method=method)
+            try:
+                with OPENER.open(req, timeout=self.timeout) as resp:
+                    body = resp.read(MAX_BODY + 1)
+                    if len(body) > MAX_BODY:
+                        return 413, b"", resp.headers
+                    return resp.status, body, resp.headers
+            except urllib.error.HTTPError as err:
+                if err.code < 500:
+                    return err.code, b"", err.headers
+                reason = "HTTP %d" % err.code
+            except (OSError, ValueError) as err:
+                reason = describe(err)
+        raise Transient("%s (%d attempt%s, %gs timeout each)" % (
+            reason, self.attempts, "" if self.attempts == 1 else "s", self.timeout))
+
+
+def parse_json(body, what):
+    try:
+        return json.loads(body.decode("utf-8"))
+    except ValueError:
+        raise ValueError("%s is not JSON: %s" % (what, shown(body)))
+
+
+# ---------------------------------------------------------------------------- sources
+# Each returns (FOUND, raw value) or (MISS, why) and raises Transient for retryable errors.
+
+def src_override(ctx):
+    path = at(PATHS["override"])
+    try:
+        with open(path, "rb") as f:
+            return FOUND, f.read(MAX_BODY)
+    except FileNotFoundError:
+        return MISS, "%s not present" % PATHS["override"]
+    except OSError as err:
+        return MISS, "%s unreadable: %s" % (PATHS["override"], describe(err))
+
+
+def src_ec2(ctx):
+    base = ctx.url("ec2")
+    status, token, _ = ctx.http("PUT", base + "/latest/api/token",
+                                {"X-aws-ec2-metadata-token-ttl-seconds": "60"})
+    if status != 200:
+        return MISS, "IMDSv2 token request answered HTTP %d (not EC2?)" % status
+    token = token.decode("ascii", "replace").strip()
+    if not token or len(token) > 4096 or re.search(r"[^\x21-\x7e]", token):
+        return MISS, "IMDSv2 answered an unusable token %s" % shown(token)
+    status, body, _ = ctx.http("GET", base + "/latest/meta-data/tags/instance/" +
+                               urllib.parse.quote(ctx.key, safe=""),
+                               {"X-aws-ec2-metadata-token": token})
+    if status == 404:
+        return MISS, ("no instance tag %s in instance metadata (set the tag, and enable tags in "
+                      "instance metadata: aws ec2 modify-instance-metadata-options "
+                      "--instance-metadata-tags enabled)" % ctx.key)
+    if status != 200:
+        return MISS, "tag request answered HTTP %d" % status
+    return FOUND, body
+
+
+def src_gce(ctx):
+    base = ctx.url("gce")
+    status, body, headers = ctx.http("GET", base + "/computeMetadata/v1/instance/attributes/" +
+                                     urllib.parse.quote(ctx.key, safe=""),
+                                     {"Metadata-Flavor": "Google"})
+    if status == 404:
+        return MISS, "no instance attribute %s (gcloud compute instances add-metadata)" % ctx.key
+    if status != 200:
+        return MISS, "attribute request answered HTTP %d (not GCE?)" % status
+    if (headers.get("Metadata-Flavor") or "") != "Google":
+        return MISS, "answer lacks the Metadata-Flavor: Google header (not GCE)"
+    return FOUND, body
+
+
+def src_azure(ctx):
+    base = ctx.url("azure")
+    status, body, _ = ctx.http("GET", base + "/metadata/instance/compute/tagsList"
+                               "?api-version=2021-02-01&format=json", {"Metadata": "true"})
+    if status != 200:
+        return MISS, "tagsList request answered HTTP %d (not Azure?)" % status
+    tags = parse_json(body, "tagsList")
+    if not isinstance(tags, list):
+        return MISS, "tagsList is not a list: %s" % shown(body)
+    for tag in tags:
+        if isinstance(tag, dict) and tag.get("name") == ctx.key:
+            return FOUND, tag.get("value")
+    return MISS, "no tag %s on this VM (az vm update --set tags.%s=NAME)" % (ctx.key, ctx.key)
+
+
+def src_openstack(ctx):
+    base = ctx.url("openstack")
+    status, body, _ = ctx.http("GET", base + "/openstack/latest/meta_data.json", {})
+    if status != 200:
+        return MISS, "meta_data.json answered HTTP %d (not OpenStack?)" % status
+    data = parse_json(body, "meta_data.json")
+    meta = data.get("meta") if isinstance(data, dict) else None
+    if not isinstance(meta, dict) or ctx.key not in meta:
+        return MISS, ("no property %s in meta_data.json meta (openstack server set --property "
+                      "%s=NAME)" % (ctx.key, ctx.key))
+    return FOUND, meta[ctx.key]
+
+
+def src_nocloud(ctx):
+    try:
+        meta = json.loads(run(["cloud-init", "query", "ds.meta_data"], timeout=30))
+        how = "cloud-init query ds.meta_data"
+    except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as err:
+        first = describe(err) if isinstance(err, OSError) else str(err)
+        try:
+            with open(at(PATHS["instanceData"]), "rb") as f:
+                data = parse_json(f.read(), PATHS["instanceData"])
+            meta = data.get("ds", {}).get("meta_data") if isinstance(data, dict) else None
+            how = PATHS["instanceData"]
+        except (OSError, ValueError, AttributeError):
+            return MISS, "no cloud-init instance data (cloud-init query: %s; %s missing)" % (
+                first, PATHS["instanceData"])
+    if not isinstance(meta, dict) or ctx.key not in meta:
+        return MISS, "no key %s in meta-data (%s)" % (ctx.key, how)
+    return FOUND, meta[ctx.key]
+
+
+def own_addresses():
+    """This machine's IPv4 addresses (no loopback), from `ip`."""
+    try:
+        data = json.loads(run(["ip", "-j", "-4", "addr", "show"]))
+        raw = [a.get("local") for i in data for a in i.get("addr_info", [])
+               if isinstance(a, dict) and a.get("family") == "inet"]
+    except (OSError, RuntimeError, ValueError, AttributeError, TypeError,
+            subprocess.TimeoutExpired):
+        raw = re.findall(r"\binet ([0-9.]+)/", run(["ip", "-4", "-o", "addr", "show"]))
+    out = []
+    for a in raw:
+        try:
+            ip = ipaddress.IPv4Address(a)
+        except (ValueError, TypeError):
+            continue
+        if not ip.is_loopback and str(ip) not in out:
+            out.append(str(ip))
+    return out
+
+
+def src_address(ctx):
+    try:
+        mine = own_addresses()
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+        return MISS, "cannot list this machine's addresses: %s" % (
+            describe(err) if isinstance(err, OSError) else err)
+    matches = [n for n in ctx.cfg["nodes"] if n["address"] in mine]
+    nodes = ", ".join("%s %s" % (n["name"], n["address"]) for n in ctx.cfg["nodes"])
+    if not matches:
+        return MISS, "none of this machine's addresses (%s) is a node address (%s)" % (
+            ", ".join(mine) or "none", nodes)
+    if len(matches) > 1:
+        return MISS, "addresses of several nodes are on this machine (%s); ambiguous" % (
+            ", ".join(n["name"] for n in matches))
+    return FOUND, matches[0]["name"]
+
+
+SOURCES = {
+    "override": ("override", src_override),
+    "ec2": ("ec2", src_ec2),
+    "gce": ("gce", src_gce),
+    "azure": ("azure", src_azure),
+    "openstack": ("openstack", src_openstack),
+    "nocloud": ("nocloud", src_nocloud),
+    "address": ("address", src_address),
+}
+
+
+def accept(value, names):
+    """The node name if value (bytes or str) is exactly one of names (surrounding
+    whitespace aside), else None."""
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    if not isinstance(value, str):
+        return None
+    value = value.strip(" \t\r\n")
+    return value if value in names else None
+
+
+def resolve(ctx):
+    """(name, source label) or (None, None). One log line per source tried."""
+    for rnd in range(1, ctx.rounds + 1):
+        transient = False
+        ctx.reach = {}
+        for source in ctx.sources:
+            label, fn = SOURCES[source]
+            if source in DEFAULT_URLS:
+                label = "%s %s" % (source, ctx.url(source))
+            try:
+                kind, detail = fn(ctx)
+            except Transient as err:
+                log("%s: failed: %s" % (label, err))
+                transient = True
+                continue
+            except (ValueError, KeyError, TypeError, AttributeError) as err:
+                log("%s: unusable answer: %s" % (label, err))
+                continue
+            if kind == MISS:
+                log("%s: %s" % (label, detail))
+                continue
+            name = accept(detail, ctx.names)
+            if name is None:
+                log("%s: value %s is not a node name of this cluster (%s); ignored" % (
+                    label, shown(detail), ", ".join(ctx.names)))
+                continue
+            log("%s: %s -> node %s" % (label, shown(detail), name))
+            return name, source
+        if not transient or rnd == ctx.rounds:
+            break
+        log("round %d of %d found no name and some sources failed; retrying in %gs" % (
+            rnd, ctx.rounds, ctx.round_pause))
+        time.sleep(ctx.round_pause)
+    return None, None
+
+
+# ---------------------------------------------------------------------------- install
+
+class Secrets(object):
+    def __init__(self):
+        self.values = None
+
+    def get(self, name):
+        if self.values is None:
+            path = at(PATHS["secrets"])
+            try:
+                st = os.stat(path)
+                with open(path, "rb") as f:
+                    data = json.loads(f.read().decode("utf-8"))
+            except FileNotFoundError:
+                raise AgentError("%s is missing; it holds this cluster's secrets. Provide it as "
+                                 "user-data (lbbake gen-userdata lb.yaml --secrets-only) or "
+                                 "write it as root, mode 0600" % PATHS["secrets"])
+            except (OSError, ValueError) as err:
+                raise AgentError("%s is unreadable or not JSON: %s" % (PATHS["secrets"], err))
+            if not isinstance(data, dict):
+                raise AgentError("%s is not a JSON object" % PATHS["secrets"])
+            if st.st_mode & 0o077:
+                log("warning: %s is mode %04o; make it 0600 (chmod 600 %s)" % (
+                    PATHS["secrets"], st.st_mode & 0o7777, PATHS["secrets"]))
+            self.values = data
+        return self.values.get(name)
+
+
+def fill_secrets(text, cfg, secrets, path):
+    spec = cfg.get("secrets", {})
+    for name, s in spec.get("values", {}).items():
+        if s["placeholder"] not in text:
+            continue
+        value = secrets.get(name)
+        if not isinstance(value, str):
+            raise AgentError("%s needs secret %s, which %s does not hold (regenerate it with "
+                             "lbbake gen-userdata lb.yaml --secrets-only)" % (path, name, PATHS["secrets"]))
+        if not re.fullmatch(s["pattern"], value):
+            raise AgentError("secret %s in %s is malformed (%d characters); regenerate the file "
+                             "with lbbake gen-userdata lb.yaml --secrets-only" % (
+                                 name, PATHS["secrets"], len(value)))
+        text = text.replace(s["placeholder"], value)
+    prefix = spec.get("placeholderPrefix")
+    if prefix and prefix in text:
+        raise AgentError("%s still holds a placeholder %s...; this agent does not know that "
+                         "secret (regenerate the image or user-data)" % (path, prefix))
+    return text
+
+
+def prepare(cfg, name):
+    """Every file of node `name`, read, secrets filled in, owner resolved. Nothing is written."""
+    secrets = Secrets()
+    items = []
+    for entry in cfg["files"][name]:
+        src = at(PATHS["dataDir"] + "/" + entry["source"])
+        try:
+            with open(src, "rb") as f:
+                text = f.read().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise AgentError("cannot read %s: %s (reinstall the lbbake files)" % (src, err))
+        text = fill_secrets(text, cfg, secrets, entry["path"])
+        try:
+            uid = pwd.getpwnam(entry["owner"]).pw_uid
+            gid = grp.getgrnam(entry["group"]).gr_gid
+        except KeyError:
+            raise AgentError("%s: user %s or group %s does not exist (are the packages "
+                             "installed?)" % (entry["path"], entry["owner"], entry["group"]))
+        items.append({
+            "path": entry["path"],
+            "content": text.encode("utf-8"),
+            "mode": int(entry["mode"], 8),
+            "uid": uid,
+            "gid": gid,
+            "onChange": entry.get("onChange"),
+        })
+    return items
+
+
+def write_atomic(target, data, mode, uid, gid):
+    directory = os.path.dirname(target)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(target) + ".",
+                               suffix=".lbbake-tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchown(f.fileno(), uid, gid)
+            os.fchmod(f.fileno(), mode)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.rename(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    dfd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def install(items):
+    """Writes the items whose content, mode or owner differ. Returns those whose content changed."""
+    changed = []
+    for it in items:
+        target = at(it["path"])
+        try:
+            with open(target, "rb") as f:
+                current = f.read()
+            st = os.stat(target)
+        except FileNotFoundError:
+            current, st = None, None
+        same_meta = st is not None and (st.st_mode & 0o7777) == it["mode"] and \
+            st.st_uid == it["uid"] and st.st_gid == it["gid"]
+        if current == it["content"]:
+            if not same_meta:
+                os.chown(target, it["uid"], it["gid"])
+                os.chmod(target, it["mode"])
+                log("%s: unchanged content, mode/owner fixed" % it["path"])
+            else:
+                log("%s: unchanged" % it["path"])
+            continue
+        write_atomic(target, it["content"], it["mode"], it["uid"], it["gid"])
+        log("%s: %s" % (it["path"], "installed" if current is None else "updated"))
+        changed.append(it)
+    return changed
+
+
+def apply_changes(cfg, changed):
+    units = []
+    for it in changed:
+        action = it["onChange"]
+        if action == "sysctl":
+            try:
+                run(["sysctl", "-p", at(it["path"])])
+                log("%s: applied (sysctl -p)" % it["path"])
+            except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+                log("warning: sysctl -p %s failed: %s" % (it["path"], err))
+        elif action and action not in units:
+            units.append(action)
+    for unit in units:
+        try:
+            active = subprocess.call(["systemctl", "is-active", "--quiet", unit], timeout=15) == 0
+        except (OSError, subprocess.TimeoutExpired):
+            active = False
+        if not active:
+            log("%s: not running; it starts with the new config" % unit)
+            continue
+        # --no-block: the unit is ordered after this agent, a blocking call would deadlock
+        try:
+            run(["systemctl", "reload-or-restart", "--no-block", unit])
+            log("%s: config changed, reload queued" % unit)
+        except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+            log("warning: could not reload %s: %s" % (unit, err))
+
+
+def selinux(cfg):
+    booleans = cfg.get("selinuxBooleans") or []
+    if not booleans:
+        return
+    try:
+        if subprocess.call(["selinuxenabled"], timeout=15) != 0:
+            return
+    except (OSError, subprocess.TimeoutExpired):
+        return
+    for b in booleans:
+        try:
+            if run(["getsebool", b]).strip().endswith("on"):
+                continue
+            run(["setsebool", "-P", b, "1"], timeout=120)
+            log("SELinux boolean %s set on" % b)
+        except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+            log("warning: could not set SELinux boolean %s: %s" % (b, err))
+
+
+def set_marker(name):
+    path = at(PATHS["marker"])
+    if name is None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        return
+    write_atomic(path, (name + "\n").encode("ascii"), 0o644, os.getuid(), os.getgid())
+
+
+def load_cluster():
+    path = at(CLUSTER_FILE)
+    with open(path, "rb") as f:
+        cfg = json.loads(f.read().decode("utf-8"))
+    if not isinstance(cfg, dict) or cfg.get("format") != 1:
+        raise ValueError("unknown format")
+    for key in ("cluster", "metadataKey", "nodes", "files", "paths"):
+        if key not in cfg:
+            raise ValueError("missing %s" % key)
+    PATHS.update(cfg["paths"])
+    return cfg
+
+
+def check(cfg):
+    """keepalived's ExecStartPre: succeed only if the agent installed a node's files this boot."""
+    try:
+        with open(at(PATHS["marker"]), "r") as f:
+            name = f.read().strip()
+    except OSError:
+        name = None
+    if name in [n["name"] for n in cfg["nodes"]]:
+        log("node %s of cluster %s: keepalived may start" % (name, cfg["cluster"]))
+        return EXIT_OK
+    log("refusing to start keepalived: lbbake-agent has not resolved this node's name in this "
+        "boot, so it could take the VIP as the wrong node (see journalctl -u lbbake-agent)")
+    return EXIT_NO_NAME
+
+
+def fail_safe_message(cfg):
+    names = "|".join(n["name"] for n in cfg["nodes"])
+    addrs = ", ".join(n["address"] for n in cfg["nodes"])
+    key = cfg["metadataKey"]
+    return ("FAIL-SAFE: cannot tell which node of cluster %s this is; installed nothing, "
+            "keepalived will not start, this node never takes the VIP. Fix: set instance "
+            "metadata %s=<%s> (EC2 tag with instance metadata tags enabled, GCE attribute, "
+            "Azure tag, OpenStack property, NoCloud meta-data), or give this machine its node "
+            "address (%s), or write the name to %s; then run: systemctl restart "
+            "lbbake-agent.service && systemctl start keepalived.service" % (
+                cfg["cluster"], key, names, addrs, PATHS["override"]))
+
+
+def main(argv):
+    try:
+        cfg = load_cluster()
+    except (OSError, ValueError, UnicodeDecodeError) as err:
+        log("cannot load %s: %s (reinstall the lbbake files)" % (CLUSTER_FILE, err))
+        return EXIT_INSTALL
+    if argv[1:] == ["--check"]:
+        return check(cfg)
+    if argv[1:]:
+        log("usage: %s [--check]" % PROG)
+        return EXIT_INSTALL
+    ctx = Context(cfg)
+    log("cluster %s: finding this node's name (metadata key %s; nodes %s; sources %s)" % (
+        cfg["cluster"], ctx.key, ", ".join(ctx.names), ", ".join(ctx.sources)))
+    name, source = resolve(ctx)
+    if name is None:
+        set_marker(None)
+        log(fail_safe_message(cfg))
+        return EXIT_NO_NAME
+    node = [n for n in cfg["nodes"] if n["name"] == name][0]
+    if source != "address":
+        try:
+            mine = own_addresses()
+        except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+            mine = None
+            log("warning: cannot list this machine's addresses to confirm node %s: %s" % (
+                name, describe(err) if isinstance(err, OSError) else err))
+        if mine and node["address"] not in mine:
+            set_marker(None)
+            log("FAIL-SAFE: %s names node %s, but its address %s (nodes[].address) is not on "
+                "this machine (%s); as %s it would send VRRP from a wrong address and could "
+                "become a second MASTER. Installed nothing; keepalived will not start. Fix the "
+                "metadata or nodes[].address in lb.yaml, then run: systemctl restart "
+                "lbbake-agent.service && systemctl start keepalived.service" % (
+                    source, name, node["address"], ", ".join(mine), name))
+            return EXIT_NO_NAME
+    try:
+        items = prepare(cfg, name)
+        changed = install(items)
+    except (AgentError, OSError) as err:
+        set_marker(None)
+        log("ERROR: %s; keepalived will not start" % err)
+        return EXIT_INSTALL
+    selinux(cfg)
+    apply_changes(cfg, changed)
+    set_marker(name)
+    log("node %s (%s, priority %s) from %s: %d of %d files changed" % (
+        name, node["state"], node["priority"], source, len(changed), len(items)))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,133 @@
+import type { OsFacts } from '../facts/os.js';
+
+/** lb.yaml as written, after the schema check (every optional key may be absent). */
+export interface LbInput {
+  version: 1;
+  name: string;
+  target?: { os?: OsFacts['id'] };
+  vip: { address: string; prefix?: number; interface?: string; cloud?: VipCloudInput };
+  vrrp: {
+    routerId: number;
+    version?: 2 | 3;
+    advertInterval?: number;
+    mode?: 'unicast' | 'multicast';
+    preempt?: boolean;
+    auth?: { pass: string };
+    check?: {
+      interval?: number;
+      fall?: number;
+      rise?: number;
+      onFailure?: 'fault' | 'lower-priority';
+      weight?: number;
+      command?: string;
+    };
+  };
+  nodes: Array<{ name: string; address: string; priority?: number; state?: 'MASTER' | 'BACKUP' }>;
+  services: Array<{
+    name?: string;
+    port?: number;
+    bind?: 'vip' | 'all';
+    balance?: string;
+    health?: { type?: 'tcp' | 'http' | 'https'; path?: string; interval?: number; fall?: number; rise?: number };
+    timeouts?: { connect?: number; client?: number; server?: number; tunnel?: number };
+    servers: Array<{ name: string; address: string; port?: number }>;
+  }>;
+  stats?: { port?: number; bind?: string; uri?: string; user?: string; password?: string; enabled?: boolean };
+  sysctl?: { ipForward?: boolean };
+  identity?: { metadataKey?: string };
+}
+
+export interface NodeModel {
+  name: string;
+  address: string;
+  priority: number;
+  state: 'MASTER' | 'BACKUP';
+  /** The other nodes' addresses (unicast_peer), in node order. */
+  peers: string[];
+  /** Where the node came from in lb.yaml, for diagnostics. */
+  pointer: string;
+  priorityExplicit: boolean;
+  stateExplicit: boolean;
+}
+
+export interface ServiceModel {
+  name: string;
+  port: number;
+  /** Address haproxy binds, e.g. the VIP or 0.0.0.0. */
+  bindAddress: string;
+  balance: string;
+  health: { type: 'tcp' | 'http' | 'https'; path: string; interval: number; fall: number; rise: number };
+  timeouts: { connect: number; client: number; server: number; tunnel: number };
+  servers: Array<{ name: string; address: string; port: number }>;
+  pointer: string;
+}
+
+/** The normalized model: every default applied; the only input templates ever see. */
+export interface Model {
+  name: string;
+  os: OsFacts;
+  vip: { address: string; prefix: number; interface: string; cloud?: VipCloud };
+  vrrp: {
+    routerId: number;
+    version: 2 | 3;
+    advertInterval: number;
+    mode: 'unicast' | 'multicast';
+    preempt: boolean;
+    authPass: string | undefined;
+    check: {
+      /** keepalived vrrp_script name. */
+      scriptName: string;
+      command: string;
+      interval: number;
+      /** Seconds after which keepalived kills a hung check (counts as failed). */
+      timeout: number;
+      fall: number;
+      rise: number;
+      onFailure: 'fault' | 'lower-priority';
+      /** track_script weight: 0 means FAULT on failure. */
+      weight: number;
+      weightExplicit: boolean;
+    };
+  };
+  nodes: NodeModel[];
+  services: ServiceModel[];
+  stats:
+    | {
+        enabled: true;
+        port: number;
+        /** 'node' = each node's own address. */
+        bind: string;
+        uri: string;
+        user: string;
+        password: string | undefined;
+      }
+    | { enabled: false };
+  sysctl: { ipForward: boolean; nonlocalBind: boolean };
+  identity: { metadataKey: string };
+  paths: {
+    keepalivedConf: string;
+    haproxyCfg: string;
+    sysctlDropIn: string;
+  };
+}
+
+/** vip.cloud as written: which cloud API moves the VIP on failover (see src/hooks/). */
+export interface VipCloudInput {
+  provider: 'aws' | 'gce';
+  mode: 'secondary-ip' | 'route' | 'alias-ip';
+  routeTableIds?: string[];
+  routeName?: string;
+  network?: string;
+}
+
+/** vip.cloud normalized: the hook and the exact notify_master command. */
+export interface VipCloud {
+  provider: 'aws' | 'gce';
+  mode: 'secondary-ip' | 'route' | 'alias-ip';
+  routeTableIds: string[];
+  routeName: string | undefined;
+  network: string;
+  /** Absolute path of the hook on the node. */
+  hook: string;
+  notifyMaster: string;
+}

@@ -1,0 +1,110 @@
+import { createHash, randomInt } from 'node:crypto';
+import type { Diagnostic } from '../diagnostics/diagnostic.js';
+import type { LbInput } from './model.js';
+import { AUTH_PASS_MAX, SECRET_ALPHABET } from '../facts/alphabets.js';
+
+/** The secrets lbbake knows, by their key in the secrets file. */
+export const SECRET_KEYS = {
+  vrrpAuthPass: { path: '/vrrp/auth/pass', length: AUTH_PASS_MAX, what: 'VRRP auth pass' },
+  statsPassword: { path: '/stats/password', length: 24, what: 'stats password' },
+} as const;
+export type SecretKey = keyof typeof SECRET_KEYS;
+
+/** Where secret values come from; the CLI edge supplies real IO, tests supply maps. */
+export interface SecretSources {
+  env: Record<string, string | undefined>;
+  /** Reads a file:PATH reference (PATH relative to lb.yaml's folder); throws on failure. */
+  readFile(path: string): string;
+  /** Values kept in the secrets file beside lb.yaml from earlier runs. */
+  stored: Partial<Record<SecretKey, string>>;
+  /** Name of the secrets file, for messages. */
+  storeName: string;
+  /** Makes a new value; default: strong random (generateSecret). */
+  generate?(key: SecretKey, length: number): string;
+}
+
+/**
+ * Sources with no IO, for library use and tests: no environment, no files, and generated values
+ * derived from the cluster name, so output is reproducible. NOT secret: the CLI never uses them.
+ */
+export function deterministicSources(seed: string): SecretSources {
+  return {
+    env: {},
+    readFile: (p) => {
+      throw Object.assign(new Error(`no file access: ${p}`), { code: 'ENOTSUP' });
+    },
+    stored: {},
+    storeName: 'the secrets file',
+    generate: (key, length) => createHash('sha256').update(`lbbake-test-secret:${seed}:${key}`).digest('base64url').replace(/[-_]/g, 'x').slice(0, length),
+  };
+}
+
+export interface ResolvedSecrets {
+  input: LbInput;
+  diagnostics: Diagnostic[];
+  /** Values generated in this run, to be kept in the secrets file. */
+  generated: Partial<Record<SecretKey, string>>;
+}
+
+/** A strong random value from an unambiguous alphabet (uniform: randomInt, no modulo bias). */
+export function generateSecret(length: number): string {
+  let s = '';
+  for (let i = 0; i < length; i++) s += SECRET_ALPHABET[randomInt(SECRET_ALPHABET.length)];
+  return s;
+}
+
+/**
+ * Replaces `env:NAME` / `file:PATH` references with their values and fills absent secrets
+ * (VRRP auth with VRRP version 2; the stats password when the stats page is on) from the
+ * secrets file or a newly generated value. Inline values get a SECRET_INLINE warning.
+ * Diagnostics never contain a secret value.
+ */
+export function resolveSecrets(input: LbInput, src: SecretSources): ResolvedSecrets {
+  const diagnostics: Diagnostic[] = [];
+  const generated: ResolvedSecrets['generated'] = {};
+  const out: LbInput = structuredClone(input);
+
+  const resolve = (key: SecretKey, given: string | undefined): string | undefined => {
+    const meta = SECRET_KEYS[key];
+    if (given === undefined) {
+      const kept = src.stored[key];
+      if (kept !== undefined) return kept;
+      const fresh = src.generate ? src.generate(key, meta.length) : generateSecret(meta.length);
+      generated[key] = fresh;
+      return fresh;
+    }
+    if (given.startsWith('env:')) {
+      const name = given.slice(4);
+      const v = src.env[name];
+      if (v === undefined || v === '') {
+        diagnostics.push({ severity: 'error', code: 'SECRET_ENV_MISSING', path: meta.path, message: `environment variable ${name} is not set or empty; export it before running lbbake, or remove the reference to have lbbake generate the ${meta.what}` });
+        return undefined;
+      }
+      return v;
+    }
+    if (given.startsWith('file:')) {
+      const path = given.slice(5);
+      try {
+        return src.readFile(path).replace(/\r?\n$/, '');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        diagnostics.push({ severity: 'error', code: 'SECRET_FILE_UNREADABLE', path: meta.path, message: `cannot read ${path} (${code}); create it (one line, mode 0600) or fix the path, which is relative to lb.yaml` });
+        return undefined;
+      }
+    }
+    diagnostics.push({ severity: 'warning', code: 'SECRET_INLINE', path: meta.path, message: `the ${meta.what} is written in lb.yaml, where it ends up in git and reviews; use env:NAME or file:PATH, or leave it out and lbbake generates one into ${src.storeName}` });
+    return given;
+  };
+
+  const version = out.vrrp.version ?? 2;
+  if (version === 2) {
+    const v = resolve('vrrpAuthPass', out.vrrp.auth?.pass);
+    if (v !== undefined) out.vrrp.auth = { pass: v };
+  }
+  const stats = out.stats ?? {};
+  if (stats.enabled !== false) {
+    const v = resolve('statsPassword', stats.password);
+    if (v !== undefined) out.stats = { ...stats, password: v };
+  }
+  return { input: out, diagnostics, generated };
+}

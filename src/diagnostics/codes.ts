@@ -1,0 +1,78 @@
+import type { ErrorCode as YamlErrorCode } from 'yaml';
+
+/**
+ * Every diagnostic code lbbake reports, with its severity and a one-line summary: the one
+ * catalogue. The README's rules list is generated from it (`npm run gen:docs`), and a test checks
+ * that every code a stage reports is here. `YAML_<code>` codes come from the yaml library's
+ * parser (bad indentation, duplicate keys, tabs …) and are listed as a family.
+ */
+export const CODES = {
+  // ---- input file
+  FILE_NOT_FOUND: { severity: 'error', stage: 'file', summary: 'lb.yaml (or a file: secret) does not exist' },
+  NOT_A_FILE: { severity: 'error', stage: 'file', summary: 'the path is a directory, device or FIFO, not a regular file' },
+  FILE_UNREADABLE: { severity: 'error', stage: 'file', summary: 'the file cannot be read (permissions)' },
+  FILE_TOO_LARGE: { severity: 'error', stage: 'file', summary: 'the file is larger than lbbake ever needs (1 MiB)' },
+  NOT_UTF8: { severity: 'error', stage: 'file', summary: 'the file is not UTF-8 text' },
+  NOT_TEXT: { severity: 'error', stage: 'file', summary: 'the file holds binary data' },
+  // ---- YAML
+  YAML_TOO_DEEP: { severity: 'error', stage: 'yaml', summary: 'excessive nesting' },
+  YAML_ALIAS_LIMIT: { severity: 'error', stage: 'yaml', summary: 'too many alias expansions (an alias bomb)' },
+  // ---- schema
+  UNKNOWN_KEY: { severity: 'error', stage: 'schema', summary: 'a key lb.yaml does not have (typos get a suggestion)' },
+  MISSING_KEY: { severity: 'error', stage: 'schema', summary: 'a required key is absent' },
+  WRONG_TYPE: { severity: 'error', stage: 'schema', summary: 'a value of the wrong type (a list where a mapping belongs …)' },
+  BAD_VALUE: { severity: 'error', stage: 'schema', summary: 'a value outside the allowed choices' },
+  BAD_IPV4: { severity: 'error', stage: 'schema', summary: 'not a dotted-quad IPv4 address' },
+  BAD_PORT: { severity: 'error', stage: 'schema', summary: 'a port outside 1..65535' },
+  OUT_OF_RANGE: { severity: 'error', stage: 'schema', summary: 'a number outside its range' },
+  BAD_STRING: { severity: 'error', stage: 'schema', summary: 'a name or value with characters that would break the generated config syntax' },
+  BAD_LENGTH: { severity: 'error', stage: 'schema', summary: 'a string that is too short or too long' },
+  BAD_COUNT: { severity: 'error', stage: 'schema', summary: 'a list with too few or too many entries (e.g. fewer than 2 nodes)' },
+  UNSUPPORTED_VERSION: { severity: 'error', stage: 'schema', summary: 'an lb.yaml version this lbbake does not know' },
+  SCHEMA: { severity: 'error', stage: 'schema', summary: 'any other schema violation (the message names the constraint)' },
+  // ---- secrets
+  SECRET_INLINE: { severity: 'warning', stage: 'secrets', summary: 'a secret written in lb.yaml itself; use env:NAME or file:PATH' },
+  SECRET_ENV_MISSING: { severity: 'error', stage: 'secrets', summary: 'an env: secret whose variable is not set' },
+  SECRET_FILE_UNREADABLE: { severity: 'error', stage: 'secrets', summary: 'a file: secret that cannot be read' },
+  SECRETS_FILE_MODE: { severity: 'warning', stage: 'secrets', summary: 'the secrets file beside lb.yaml is readable by other users' },
+  SECRETS_FILE_INVALID: { severity: 'error', stage: 'secrets', summary: 'the secrets file beside lb.yaml is not valid YAML' },
+  // ---- semantic rules: errors
+  DUPLICATE_NODE_NAME: { severity: 'error', stage: 'rules', summary: 'two nodes with one name' },
+  DUPLICATE_NODE_ADDRESS: { severity: 'error', stage: 'rules', summary: 'two nodes with one address' },
+  DUPLICATE_SERVICE_NAME: { severity: 'error', stage: 'rules', summary: 'two services with one name' },
+  DUPLICATE_SERVER_NAME: { severity: 'error', stage: 'rules', summary: 'two servers of a service with one name' },
+  DUPLICATE_PORT: { severity: 'error', stage: 'rules', summary: 'two services (or a service and the stats page) on one port' },
+  RESERVED_NAME: { severity: 'error', stage: 'rules', summary: '`lbbake-stats` is the stats proxy\'s name' },
+  VIP_CONFLICT: { severity: 'error', stage: 'rules', summary: 'the VIP is a node\'s or a server\'s own address' },
+  PRIORITY_RANGE: { severity: 'error', stage: 'rules', summary: 'a priority outside 1..254' },
+  PRIORITY_DUPLICATE: { severity: 'error', stage: 'rules', summary: 'two nodes with one priority' },
+  AUTH_PASS_LENGTH: { severity: 'error', stage: 'rules', summary: 'an auth pass over 8 characters (keepalived ignores the rest)' },
+  AUTH_PASS_CHARS: { severity: 'error', stage: 'rules', summary: 'an auth pass with characters keepalived.conf cannot carry' },
+  AUTH_WITH_VRRP3: { severity: 'error', stage: 'rules', summary: 'authentication with VRRP version 3, which has none' },
+  STATS_PASSWORD_CHARS: { severity: 'error', stage: 'rules', summary: 'a stats password that is not 1-128 printable ASCII characters' },
+  ADVERT_INTERVAL: { severity: 'error', stage: 'rules', summary: 'whole seconds with VRRP 2; 0.01..40.95 with VRRP 3' },
+  CHECK_WEIGHT_NO_FAILOVER: { severity: 'error', stage: 'rules', summary: 'a check weight with which a failed MASTER still outranks every healthy BACKUP' },
+  NOPREEMPT_MASTER: { severity: 'error', stage: 'rules', summary: 'preempt: false needs every node in BACKUP' },
+  MULTIPLE_MASTERS: { severity: 'error', stage: 'rules', summary: 'more than one node with state MASTER' },
+  CHECK_PIDOF: { severity: 'error', stage: 'rules', summary: '`pidof` never works under keepalived on Debian 12' },
+  // ---- semantic rules: warnings
+  ROUTER_ID_DEFAULT: { severity: 'warning', stage: 'rules', summary: 'routerId 51, the value every copied guide uses' },
+  MULTICAST: { severity: 'warning', stage: 'rules', summary: 'multicast VRRP, which clouds drop' },
+  CHECK_SLOW: { severity: 'warning', stage: 'rules', summary: 'haproxy death takes over 10 s to fail over' },
+  CHECK_WEIGHT_SLOW: { severity: 'warning', stage: 'rules', summary: 'a negative weight: failover waits for the BACKUP\'s Master_Down timer' },
+  CHECK_WEIGHT_FRAGILE: { severity: 'warning', stage: 'rules', summary: 'a negative weight that drops a failed MASTER below only some BACKUPs' },
+  STATS_ALL_ADDRESSES: { severity: 'warning', stage: 'rules', summary: 'the stats page listens on every address, the VIP included' },
+  TIMEOUT_SHORT: { severity: 'warning', stage: 'rules', summary: 'an idle-stream timeout that cuts kubectl logs -f and watches' },
+  // ---- output
+  USERDATA_TOO_LARGE: { severity: 'error', stage: 'output', summary: 'user-data over the chosen cloud\'s size limit' },
+} as const satisfies Record<string, { severity: 'error' | 'warning'; stage: Stage; summary: string }>;
+
+export type Stage = 'file' | 'yaml' | 'schema' | 'secrets' | 'rules' | 'output';
+
+/** A code of the catalogue, or one of the yaml parser's codes as `YAML_<code>`. */
+export type Code = keyof typeof CODES | `YAML_${YamlErrorCode}`;
+
+/** True when `code` is a catalogue code or a yaml parser code. */
+export function isKnownCode(code: string): code is Code {
+  return Object.hasOwn(CODES, code) || /^YAML_[A-Z0-9_]+$/.test(code);
+}

@@ -1,0 +1,56 @@
+/**
+ * Where lbbake puts things on an LB node, and the systemd units it drives: one home for every
+ * node-side path and unit name. The boot agent gets the paths it needs through cluster.json
+ * ("paths"), so its Python source names none of them but cluster.json's own location.
+ */
+
+/** The boot agent's files and the state it keeps (absolute paths). */
+export const AGENT_PATHS = {
+  agent: '/usr/local/sbin/lbbake-agent',
+  dataDir: '/usr/lib/lbbake',
+  /** Also the one path agent/lbbake-agent.py knows by itself (CLUSTER_FILE; a test checks both agree). */
+  clusterFile: '/usr/lib/lbbake/cluster.json',
+  unit: '/etc/systemd/system/lbbake-agent.service',
+  keepalivedDropIn: '/etc/systemd/system/keepalived.service.d/lbbake.conf',
+  overrideFile: '/etc/lbbake/node-name',
+  /** Root-only (0600) JSON with the cluster's secrets. */
+  secrets: '/etc/lbbake/secrets.json',
+  /** Written when the agent installed a node's files in this boot (tmpfs: gone at reboot). */
+  marker: '/run/lbbake/node',
+  /** cloud-init's instance data (NoCloud meta-data, cloud tags it already fetched). */
+  instanceData: '/run/cloud-init/instance-data.json',
+} as const;
+
+/** Root-only file (0600) on the node that holds the cluster's secrets as JSON. */
+export const SECRETS_PATH = AGENT_PATHS.secrets;
+
+/** The files every node runs, wherever they came from (render --node writes exactly these). */
+export function nodeConfigPaths(cluster: string): { keepalivedConf: string; haproxyCfg: string; sysctlDropIn: string } {
+  return {
+    keepalivedConf: '/etc/keepalived/keepalived.conf',
+    haproxyCfg: '/etc/haproxy/haproxy.cfg',
+    sysctlDropIn: `/etc/sysctl.d/90-lbbake-${cluster}.conf`,
+  };
+}
+
+/** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
+export const HOOK_DIR = '/usr/local/libexec/lbbake';
+
+/** The script `--node` user-data runs to apply its files. */
+export const APPLY_SCRIPT = '/usr/local/sbin/lbbake-apply';
+
+/** systemd units. */
+export const UNITS = {
+  agent: 'lbbake-agent.service',
+  haproxy: 'haproxy.service',
+  keepalived: 'keepalived.service',
+} as const;
+
+/** Name resolution order of the boot agent (cluster.json "sources"). */
+export const SOURCES = ['override', 'ec2', 'gce', 'azure', 'openstack', 'nocloud', 'address'] as const;
+
+/** SELinux booleans a node needs where SELinux enforces (haproxy connects to backends on any port). */
+export const SELINUX_BOOLEANS = ['haproxy_connect_any'] as const;
+
+/** Packages every node installs. */
+export const PACKAGES = ['haproxy', 'keepalived'] as const;

@@ -1,0 +1,12 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** The package root (holds templates/, agent/ and schema/), whether running from src/io/ or dist/src/io/. */
+export const PKG_ROOT = existsSync(join(here, '..', '..', 'package.json')) ? join(here, '..', '..') : join(here, '..', '..', '..');
+export const TEMPLATES_DIR = join(PKG_ROOT, 'templates');
+/** The boot agent, a plain Python program (agent/lbbake-agent.py). */
+export const AGENT_SOURCE = join(PKG_ROOT, 'agent', 'lbbake-agent.py');
+export const SCHEMA_PATH = join(PKG_ROOT, 'schema', 'lb.schema.json');

@@ -1,0 +1,194 @@
+import type { Model } from '../compile/model.js';
+import { haproxyFailoverParts, masterDownSeconds } from '../compile/rules.js';
+
+/** One firewall / security-group rule the pair needs. */
+export interface FirewallRule {
+  protocol: 'vrrp (IP protocol 112)' | 'tcp';
+  from: string;
+  to: string;
+  port?: number;
+  why: string;
+}
+
+/** What `lbbake explain` shows: derived from the normalized model, never containing a secret. */
+export interface Plan {
+  cluster: string;
+  os: string;
+  vip: { address: string; prefix: number; interface: string; cloudHook?: { provider: string; mode: string; notifyMaster: string } };
+  vrrp: { routerId: number; version: number; mode: string; advertIntervalSeconds: number; preempt: boolean; auth: 'PASS (value not shown)' | 'none' };
+  nodes: Array<{ name: string; address: string; state: string; priority: number; onCheckFailure: string }>;
+  check: { command: string; intervalSeconds: number; fall: number; rise: number; weight: number; onFailure: 'FAULT' | 'lower priority' };
+  failover: {
+    haproxyDeath: { detectSeconds: number; takeoverSeconds: number; totalSeconds: number; how: string };
+    nodeLoss: { seconds: number; how: string };
+  };
+  services: Array<{ name: string; listen: string; balance: string; health: string; servers: string[] }>;
+  stats: { enabled: false } | { enabled: true; listen: string; uri: string; user: string; password: 'set (value not shown)' | 'none' };
+  firewall: FirewallRule[];
+  clouds: Record<'aws' | 'gce' | 'azure' | 'openstack', string[]>;
+}
+
+const round = (s: number) => Math.round(s * 100) / 100;
+
+/** Builds the reviewer's plan for a model. Pure; secrets appear only as "set". */
+export function buildPlan(m: Model): Plan {
+  const c = m.vrrp.check;
+  const fault = c.weight === 0;
+  const parts = haproxyFailoverParts(m);
+  const master = m.nodes.find((n) => n.state === 'MASTER') ?? [...m.nodes].sort((a, b) => b.priority - a.priority)[0];
+  const bestBackup = [...m.nodes].filter((n) => n !== master).sort((a, b) => b.priority - a.priority)[0];
+  const nodeLoss = masterDownSeconds(m.vrrp.advertInterval, bestBackup.priority);
+  const addrs = m.nodes.map((n) => n.address);
+
+  const firewall: FirewallRule[] = [];
+  for (const n of m.nodes) {
+    const peers = m.vrrp.mode === 'unicast' ? n.peers.join(', ') : '224.0.0.18 (multicast)';
+    firewall.push({ protocol: 'vrrp (IP protocol 112)', from: `${n.name} ${n.address}`, to: peers, why: 'VRRP adverts (not TCP/UDP: allow protocol 112 or "vrrp")' });
+  }
+  for (const s of m.services) {
+    const to = s.bindAddress === '0.0.0.0' ? `${addrs.join(', ')} and VIP ${m.vip.address}` : `VIP ${s.bindAddress}`;
+    firewall.push({ protocol: 'tcp', from: 'clients', to, port: s.port, why: `service ${s.name}` });
+    const servers = [...new Set(s.servers.map((sv) => `${sv.address}:${sv.port}`))];
+    firewall.push({ protocol: 'tcp', from: `LB nodes ${addrs.join(', ')}`, to: servers.join(', '), why: `${s.name} traffic and ${s.health.type} health checks to the servers` });
+  }
+  if (m.stats.enabled) {
+    const bind = m.stats.bind;
+    if (bind === '127.0.0.1') {
+      firewall.push({ protocol: 'tcp', from: 'localhost only', to: '127.0.0.1', port: m.stats.port, why: 'stats page: no rule needed (use ssh -L)' });
+    } else {
+      firewall.push({ protocol: 'tcp', from: 'admins', to: bind === 'node' ? addrs.join(', ') : bind, port: m.stats.port, why: 'stats page' });
+    }
+  }
+
+  const v = m.vip.address;
+  const clouds: Plan['clouds'] = {
+    aws: [
+      `security group: allow protocol 112 between ${addrs.join(' and ')} (VRRP), and the service ports from clients`,
+      `a gratuitous ARP does not move the VIP in a VPC: set vip.cloud { provider: aws, mode: secondary-ip } (VIP ${v} in the nodes' subnet, re-assigned to the new MASTER's ENI) or { mode: route, routeTableIds: [...] } (VIP outside the VPC CIDR, route ${v}/32 -> MASTER's ENI; disable source/destination check on both ENIs)`,
+      'instance profile: ec2:AssignPrivateIpAddresses (secondary-ip) or ec2:ReplaceRoute (route); IMDSv2 reachable from the node (hop limit 1 is enough)',
+      `identity: tag each instance ${m.identity.metadataKey}=<node name> and enable instance metadata tags (InstanceMetadataTags=enabled)`,
+    ],
+    gce: [
+      'firewall rule: allow protocol 112 (vrrp) between the LB nodes (by network tag), and the service ports from clients',
+      `the VIP does not follow a gratuitous ARP: set vip.cloud { provider: gce, mode: alias-ip } (${v}/32 as an alias IP range moved to the MASTER's nic0) or { mode: route, routeName: ... } (a route ${v}/32 with next-hop-instance; create the instances with can_ip_forward = true)`,
+      'service account with compute.instances.updateNetworkInterface (alias-ip) or compute.routes.create/delete (route) and the cloud-platform scope',
+      `identity: set instance metadata ${m.identity.metadataKey}=<node name>`,
+    ],
+    azure: [
+      'NSG: allow protocol 112 between the LB nodes (VRRP), and the service ports from clients',
+      `no VIP move: put both nodes in the backend pool of an internal Standard Load Balancer whose frontend IP is ${v}, with floating IP (direct server return) enabled on each rule; the health probe must succeed only on the node holding the VIP`,
+      `identity: tag each VM ${m.identity.metadataKey}=<node name>`,
+    ],
+    openstack: [
+      'security group: allow protocol vrrp (112) between the LB nodes, and the service ports from clients',
+      `no VIP move: add ${v} to allowed-address-pairs on both nodes' ports (openstack port set --allowed-address ip-address=${v} PORT); keepalived's gratuitous ARP then moves it`,
+      `identity: set server metadata ${m.identity.metadataKey}=<node name>`,
+    ],
+  };
+
+  return {
+    cluster: m.name,
+    os: m.os.label,
+    vip: {
+      address: m.vip.address,
+      prefix: m.vip.prefix,
+      interface: m.vip.interface,
+      ...(m.vip.cloud ? { cloudHook: { provider: m.vip.cloud.provider, mode: m.vip.cloud.mode, notifyMaster: m.vip.cloud.notifyMaster } } : {}),
+    },
+    vrrp: {
+      routerId: m.vrrp.routerId,
+      version: m.vrrp.version,
+      mode: m.vrrp.mode,
+      advertIntervalSeconds: m.vrrp.advertInterval,
+      preempt: m.vrrp.preempt,
+      auth: m.vrrp.authPass === undefined ? 'none' : 'PASS (value not shown)',
+    },
+    nodes: m.nodes.map((n) => ({
+      name: n.name,
+      address: n.address,
+      state: n.state,
+      priority: n.priority,
+      onCheckFailure: fault ? 'FAULT (sends priority 0, gives up the VIP at once)' : `priority ${n.priority} -> ${n.priority + c.weight}`,
+    })),
+    check: {
+      command: c.command,
+      intervalSeconds: c.interval,
+      fall: c.fall,
+      rise: c.rise,
+      weight: c.weight,
+      onFailure: fault ? 'FAULT' : 'lower priority',
+    },
+    failover: {
+      haproxyDeath: {
+        detectSeconds: round(parts.detect),
+        takeoverSeconds: round(parts.takeover),
+        totalSeconds: round(parts.total),
+        how: fault
+          ? `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then FAULT: the BACKUP takes over within its skew time (~0.5 s measured)`
+          : `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then the BACKUP waits for Master_Down (3 x ${m.vrrp.advertInterval} s advert + skew) because it ignores lower-priority adverts`,
+      },
+      nodeLoss: {
+        seconds: round(nodeLoss),
+        how: `${bestBackup.name} (priority ${bestBackup.priority}) takes over after 3 missed adverts x ${m.vrrp.advertInterval} s + skew ((256 - ${bestBackup.priority}) / 256 x ${m.vrrp.advertInterval} s)`,
+      },
+    },
+    services: m.services.map((s) => ({
+      name: s.name,
+      listen: `${s.bindAddress}:${s.port}`,
+      balance: s.balance,
+      health: s.health.type === 'tcp' ? `tcp connect every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}` : `${s.health.type} GET ${s.health.path} every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}`,
+      servers: s.servers.map((sv) => `${sv.name} ${sv.address}:${sv.port}`),
+    })),
+    stats: m.stats.enabled
+      ? {
+          enabled: true,
+          listen: `${m.stats.bind === 'node' ? '<node address>' : m.stats.bind}:${m.stats.port}`,
+          uri: m.stats.uri,
+          user: m.stats.user,
+          password: m.stats.password === undefined ? 'none' : 'set (value not shown)',
+        }
+      : { enabled: false },
+    firewall,
+    clouds,
+  };
+}
+
+const secs = (s: number) => `${s.toFixed(2).replace(/\.?0+$/, '')} s`;
+
+/** The plan as text for a terminal or a review comment. */
+export function formatPlan(p: Plan): string {
+  const out: string[] = [];
+  const line = (s = '') => out.push(s);
+  line(`cluster ${p.cluster} (${p.os})`);
+  line(`VIP ${p.vip.address}/${p.vip.prefix} on ${p.vip.interface}; VRRP v${p.vrrp.version} ${p.vrrp.mode}, router id ${p.vrrp.routerId}, advert ${secs(p.vrrp.advertIntervalSeconds)}, preempt ${p.vrrp.preempt ? 'on' : 'off'}, auth ${p.vrrp.auth}`);
+  if (p.vip.cloudHook) line(`cloud VIP move: ${p.vip.cloudHook.provider} ${p.vip.cloudHook.mode} via notify_master "${p.vip.cloudHook.notifyMaster}"`);
+  line();
+  line('nodes:');
+  for (const n of p.nodes) line(`  ${n.name.padEnd(12)} ${n.address.padEnd(15)} ${n.state.padEnd(6)} priority ${n.priority}; haproxy down -> ${n.onCheckFailure}`);
+  line();
+  line(`haproxy check: ${p.check.command} every ${p.check.intervalSeconds} s, fall ${p.check.fall}, rise ${p.check.rise}, weight ${p.check.weight} (${p.check.onFailure} on failure)`);
+  line();
+  line('failover budget:');
+  const h = p.failover.haproxyDeath;
+  line(`  haproxy dies on the MASTER: ${secs(h.totalSeconds)} = detect ${secs(h.detectSeconds)} + takeover ${secs(h.takeoverSeconds)}`);
+  line(`    ${h.how}`);
+  line(`  MASTER node lost:           ${secs(p.failover.nodeLoss.seconds)}`);
+  line(`    ${p.failover.nodeLoss.how}`);
+  line();
+  line('services:');
+  for (const s of p.services) {
+    line(`  ${s.name} on ${s.listen}, ${s.balance}, ${s.health}`);
+    for (const sv of s.servers) line(`    -> ${sv}`);
+  }
+  if (p.stats.enabled) line(`  stats page on ${p.stats.listen}${p.stats.uri}, user ${p.stats.user}, password ${p.stats.password}`);
+  line();
+  line('firewall / security groups:');
+  for (const r of p.firewall) line(`  ${r.protocol}${r.port ? ` port ${r.port}` : ''}: ${r.from} -> ${r.to}  (${r.why})`);
+  line();
+  line('per-cloud prerequisites:');
+  for (const [cloud, items] of Object.entries(p.clouds)) {
+    line(`  ${cloud}:`);
+    for (const i of items) line(`    - ${i}`);
+  }
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,243 @@
+import { Document, isMap, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
+import { IPV4 } from '../facts/alphabets.js';
+import type { LbInput } from '../compile/model.js';
+
+/** A starter lb.yaml as data, plus comments keyed by a dotted path ("vrrp.routerId"). */
+export interface Starter {
+  input: LbInput;
+  /** Comment above the key at this path. */
+  notes: Record<string, string>;
+  /** Comment after the value at this path (same line). */
+  inline: Record<string, string>;
+}
+
+/** One thing --from-env changed or could not take over from the guide, for stderr. */
+export interface Change {
+  variable: string;
+  what: string;
+}
+
+export interface FromEnvResult {
+  starter?: Starter;
+  changes: Change[];
+  /** Problems that stop init (exit 1): a missing or unusable variable. */
+  errors: Change[];
+}
+
+const IFNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+const AUTH_CHARS = /^[!#-~]+$/;
+/** Placeholder addresses from TEST-NET-1 (RFC 5737): never routed, obviously to be replaced. */
+const PLACEHOLDER_NODES = ['192.0.2.11', '192.0.2.12'];
+
+const COMMON_NOTES: Record<string, string> = {
+  version: ' lbbake spec version (only 1 exists)',
+  name: ' cluster name: used in file names, keepalived router_id and the image name',
+  target: ' OS of the LB nodes: debian12 | ubuntu2204 | ubuntu2404 | rocky8 | rocky9',
+  vip: ' the virtual IP clients connect to; it floats between the nodes',
+  vrrp: ' keepalived VRRP',
+  'vrrp.routerId': ' 1..255; every cluster on one network needs its own (not 51, the copied default)',
+  'vrrp.mode': ' unicast: clouds drop multicast VRRP',
+  'vrrp.check':
+    ' haproxy liveness check; a failed node enters FAULT and hands the VIP over at once.\n' +
+    ' Run `lbbake explain lb.yaml` to see the failover budget',
+  nodes: ' the LB nodes: the first one (highest priority) starts as MASTER',
+  services: ' haproxy TCP services on the VIP; defaults: kube-apiserver on 6443 with TLS /readyz checks',
+  stats: ' haproxy stats page, on 127.0.0.1 only (reach it with ssh -L 1080:127.0.0.1:1080)',
+  identity: ' a node finds its name at boot in this instance-metadata key (tag/attribute)',
+};
+
+/** The starter `lbbake init` writes: placeholder addresses, every important key commented. */
+export function defaultStarter(): Starter {
+  return {
+    input: {
+      version: 1,
+      name: 'k8s-apiserver',
+      target: { os: 'debian12' },
+      vip: { address: '192.0.2.100', prefix: 32, interface: 'eth0' },
+      vrrp: { routerId: 100, advertInterval: 1, mode: 'unicast', preempt: true, check: { interval: 1, fall: 1, rise: 2 } },
+      nodes: [
+        { name: 'lb-0', address: PLACEHOLDER_NODES[0] },
+        { name: 'lb-1', address: PLACEHOLDER_NODES[1] },
+      ],
+      services: [
+        {
+          name: 'kubernetes-apiserver',
+          port: 6443,
+          balance: 'roundrobin',
+          health: { type: 'https', path: '/readyz' },
+          servers: [
+            { name: 'master-0', address: '192.0.2.21' },
+            { name: 'master-1', address: '192.0.2.22' },
+            { name: 'master-2', address: '192.0.2.23' },
+          ],
+        },
+      ],
+      stats: { port: 1080, bind: '127.0.0.1', user: 'admin' },
+      identity: { metadataKey: 'lb-node' },
+    },
+    notes: {
+      ...COMMON_NOTES,
+      vip:
+        COMMON_NOTES.vip +
+        '\n All addresses below are placeholders from 192.0.2.0/24 (TEST-NET-1): replace them with yours',
+      'vrrp.auth': '',
+    },
+    inline: {
+      'vrrp.routerId': ' derived from the VIP; change it if another cluster uses it',
+      'nodes.0': ' priority 250, MASTER',
+      'nodes.1': ' priority 249, BACKUP',
+    },
+  };
+}
+
+/**
+ * Builds a starter from the install guide's shell variables (K8SHA_VIP, K8SHA_KA_AUTH,
+ * K8SHA_NETIF, K8S_MASTER0..n; LBBAKE_NODE0..n for the LB nodes' own addresses, which the
+ * guide never names). Reports every value it changed and why; never echoes a secret.
+ * `randomPass` supplies a fresh 8-character password when the guide's cannot be used.
+ */
+export function starterFromEnv(env: Record<string, string | undefined>, randomPass: () => string): FromEnvResult {
+  const changes: Change[] = [];
+  const errors: Change[] = [];
+  const get = (k: string) => {
+    const v = env[k];
+    return v === undefined ? undefined : v.trim();
+  };
+
+  const vip = get('K8SHA_VIP');
+  if (vip === undefined || vip === '') errors.push({ variable: 'K8SHA_VIP', what: 'is not set; export K8SHA_VIP=<the virtual IP> as the guide does' });
+  else if (!IPV4.test(vip)) errors.push({ variable: 'K8SHA_VIP', what: `${JSON.stringify(vip)} is not an IPv4 address` });
+
+  let iface = get('K8SHA_NETIF');
+  if (iface === undefined || iface === '') {
+    iface = 'eth0';
+    changes.push({ variable: 'K8SHA_NETIF', what: 'is not set; using eth0' });
+  } else if (!IFNAME.test(iface)) {
+    errors.push({ variable: 'K8SHA_NETIF', what: `${JSON.stringify(iface)} is not a Linux interface name` });
+  }
+
+  const masters: string[] = [];
+  for (let i = 0; i < 256; i++) {
+    const m = get(`K8S_MASTER${i}`);
+    if (m === undefined) break;
+    if (!IPV4.test(m)) errors.push({ variable: `K8S_MASTER${i}`, what: `${JSON.stringify(m)} is not an IPv4 address` });
+    masters.push(m);
+  }
+  if (masters.length === 0) errors.push({ variable: 'K8S_MASTER0', what: 'is not set; export K8S_MASTER0, K8S_MASTER1, ... (the kube-apiserver addresses) as the guide does' });
+
+  const nodes: string[] = [];
+  for (let i = 0; i < 16; i++) {
+    const n = get(`LBBAKE_NODE${i}`);
+    if (n === undefined) break;
+    if (!IPV4.test(n)) errors.push({ variable: `LBBAKE_NODE${i}`, what: `${JSON.stringify(n)} is not an IPv4 address` });
+    nodes.push(n);
+  }
+  let placeholders = false;
+  if (nodes.length === 1) errors.push({ variable: 'LBBAKE_NODE1', what: 'is not set; an HA pair needs at least two LB nodes' });
+  if (nodes.length === 0) {
+    placeholders = true;
+    nodes.push(...PLACEHOLDER_NODES);
+    changes.push({
+      variable: 'LBBAKE_NODE0, LBBAKE_NODE1',
+      what: `the guide has no variables for the LB nodes' own addresses; wrote placeholders ${PLACEHOLDER_NODES.join(' and ')}: REPLACE THEM in nodes[] (or export LBBAKE_NODE0/LBBAKE_NODE1 and rerun with --force) before generating user-data`,
+    });
+  }
+
+  let auth: string | undefined;
+  const token = env.K8SHA_KA_AUTH;
+  if (token === undefined || token === '') {
+    auth = randomPass();
+    changes.push({ variable: 'K8SHA_KA_AUTH', what: 'is not set; generated a random 8-character VRRP password' });
+  } else if (!AUTH_CHARS.test(token)) {
+    auth = randomPass();
+    changes.push({ variable: 'K8SHA_KA_AUTH', what: 'contains spaces, quotes or non-ASCII characters that keepalived.conf cannot carry; generated a random 8-character password instead (all nodes must be switched together)' });
+  } else if (token.length > 8) {
+    auth = token.slice(0, 8);
+    changes.push({
+      variable: 'K8SHA_KA_AUTH',
+      what: `has ${token.length} characters but keepalived only ever used the first 8 ("Truncating auth_pass to 8 characters"); kept those 8: the password in effect does not change`,
+    });
+  } else {
+    auth = token;
+  }
+
+  if (vip !== undefined && IPV4.test(vip) && nodes.includes(vip)) {
+    errors.push({ variable: 'K8SHA_VIP', what: 'equals an LB node address; the VIP must be a free address' });
+  }
+  if (errors.length > 0) return { changes, errors };
+
+  const octet = Number((vip as string).split('.')[3]);
+  const routerId = octet >= 1 && octet !== 51 ? octet : 52;
+  changes.push({ variable: '(virtual_router_id)', what: `the guide hard-codes 51, which every copied cluster shares; using ${routerId} (derived from the VIP)` });
+  changes.push({ variable: '(vrrp_script)', what: 'the guide checks "pidof haproxy" every 3 s with fall 10 and weight -2: pidof never works under keepalived on Debian 12 and the VIP would need 30+ s to move; using /usr/bin/pgrep -x haproxy, interval 1, fall 1, FAULT on failure (about 1 s)' });
+  changes.push({ variable: '(multicast)', what: 'the guide uses multicast VRRP, which clouds drop; using unicast between the LB nodes' });
+  changes.push({ variable: '(stats)', what: 'the guide exposes stats on *:1080 with a password in the config; binding it to 127.0.0.1 without a password (set stats.password and stats.bind to change that)' });
+  changes.push({ variable: '(sysctl)', what: 'the guide sets net.ipv4.ip_forward = 1; haproxy proxies and does not route, so it stays off (sysctl.ipForward: true to change)' });
+  changes.push({ variable: '(yum)', what: 'the guide installs with yum (CentOS); target.os is rocky9; set debian12, ubuntu2204, ubuntu2404 or rocky8 if your nodes run that' });
+
+  const base = defaultStarter();
+  const input: LbInput = {
+    ...base.input,
+    target: { os: 'rocky9' },
+    vip: { address: vip as string, prefix: 32, interface: iface },
+    vrrp: { ...base.input.vrrp, routerId, auth: { pass: auth } },
+    nodes: nodes.map((address, i) => ({ name: `lb-${i}`, address })),
+    services: [{ ...base.input.services[0], servers: masters.map((address, i) => ({ name: `master-${i}`, address })) }],
+  };
+  const notes: Record<string, string> = {
+    ...COMMON_NOTES,
+    vip: COMMON_NOTES.vip + ' (from K8SHA_VIP, K8SHA_NETIF)',
+    'vrrp.auth': ' from K8SHA_KA_AUTH; at most 8 characters (keepalived ignores the rest)',
+    services: COMMON_NOTES.services + '\n servers from K8S_MASTER0..',
+  };
+  const inline: Record<string, string> = { 'vrrp.routerId': ' not 51: derived from the VIP' };
+  nodes.forEach((_, i) => {
+    inline[`nodes.${i}`] = placeholders ? ' PLACEHOLDER: replace with the node address' : ` from LBBAKE_NODE${i}`;
+  });
+  return { starter: { input, notes, inline }, changes, errors };
+}
+
+function pairAt(doc: Document, path: string): { pair?: Pair; node?: Node } {
+  const segs = path.split('.');
+  const parent = segs.length > 1 ? doc.getIn(segs.slice(0, -1).map((s) => (/^\d+$/.test(s) ? Number(s) : s)), true) : doc.contents;
+  const last = segs[segs.length - 1];
+  if (isMap(parent)) {
+    const pair = (parent as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === last) as Pair | undefined;
+    return { pair, node: pair?.value as Node | undefined };
+  }
+  const node = doc.getIn(segs.map((s) => (/^\d+$/.test(s) ? Number(s) : s)), true) as Node | undefined;
+  return { node };
+}
+
+/**
+ * Serializes a starter with the `yaml` Document API: the editor-schema line first, comments
+ * above keys and after values, node and server entries in flow style. Deterministic.
+ */
+export function renderStarter(s: Starter, schemaRef: string): string {
+  const doc = new Document(s.input);
+  doc.commentBefore =
+    ` yaml-language-server: $schema=${schemaRef}\n` +
+    ' lb.yaml for lbbake: validate with `lbbake validate lb.yaml`, review with `lbbake explain lb.yaml`,\n' +
+    ' then `lbbake gen-userdata lb.yaml --node lb-0 --cloud aws`.';
+  for (const [path, text] of Object.entries(s.notes)) {
+    if (!text) continue;
+    const { pair } = pairAt(doc, path);
+    if (pair && isScalar(pair.key)) pair.key.commentBefore = text;
+  }
+  for (const [path, text] of Object.entries(s.inline)) {
+    const { node } = pairAt(doc, path);
+    if (node) (node as { comment?: string }).comment = text;
+  }
+  const flow = (n: unknown) => {
+    if (n && typeof n === 'object') (n as { flow?: boolean }).flow = true;
+  };
+  s.input.nodes.forEach((_, i) => flow(doc.getIn(['nodes', i], true)));
+  s.input.services.forEach((sv, i) => {
+    flow(doc.getIn(['services', i, 'health'], true));
+    sv.servers.forEach((_, j) => flow(doc.getIn(['services', i, 'servers', j], true)));
+  });
+  for (const k of ['stats', 'identity', 'target']) flow(doc.get(k, true));
+  flow(doc.getIn(['vrrp', 'check'], true));
+  flow(doc.getIn(['vrrp', 'auth'], true));
+  return doc.toString({ lineWidth: 0 });
+}

@@ -1,0 +1,174 @@
+/**
+ * Table tests of invalid (and warned) inputs: each row is a small edit of a valid base file and
+ * the diagnostic it must produce — code, JSON pointer and line. Every rule has a failing row
+ * here and passes on the valid base.
+ */
+import { describe, expect, it } from 'vitest';
+import { compile } from '../../src/compile/compile.js';
+import { RULES } from '../../src/compile/rules.js';
+
+const BASE = `version: 1
+name: demo
+vip:
+  address: 10.0.0.100
+vrrp:
+  routerId: 7
+nodes:
+  - name: lb-0
+    address: 10.0.0.11
+  - name: lb-1
+    address: 10.0.0.12
+services:
+  - name: api
+    port: 6443
+    servers:
+      - name: m0
+        address: 10.0.0.21
+      - name: m1
+        address: 10.0.0.22
+`;
+
+/** Replaces `from` (which must occur in BASE) with `to`. */
+function edit(from: string, to: string): string {
+  if (!BASE.includes(from)) throw new Error(`edit anchor not found: ${from}`);
+  return BASE.replace(from, to);
+}
+
+interface Row {
+  name: string;
+  yaml: string;
+  code: string;
+  path: string;
+  line: number;
+  severity?: 'error' | 'warning';
+  /** Environment for env: secret references. */
+  env?: Record<string, string>;
+}
+
+const ROWS: Row[] = [
+  // --- YAML syntax ---
+  { name: 'duplicate key', yaml: edit('  routerId: 7\n', '  routerId: 7\n  routerId: 8\n'), code: 'YAML_DUPLICATE_KEY', path: '', line: 7 },
+  { name: 'tab indentation', yaml: edit('  routerId: 7', '\trouterId: 7'), code: 'YAML_TAB_AS_INDENT', path: '', line: 6 },
+  { name: 'bad indentation', yaml: edit('    address: 10.0.0.12', '  address: 10.0.0.12'), code: 'YAML_BAD_INDENT', path: '', line: 11 },
+  { name: 'empty file', yaml: '', code: 'WRONG_TYPE', path: '', line: 1 },
+  { name: 'not a mapping', yaml: '- a\n- b\n', code: 'WRONG_TYPE', path: '', line: 1 },
+  { name: 'alias bomb', yaml: `a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n`, code: 'YAML_ALIAS_LIMIT', path: '', line: 1 },
+  { name: 'deep nesting', yaml: 'a: ' + '['.repeat(60) + ']'.repeat(60) + '\n', code: 'YAML_TOO_DEEP', path: '', line: 1 },
+  // --- schema ---
+  { name: 'unknown version', yaml: edit('version: 1', 'version: 2'), code: 'UNSUPPORTED_VERSION', path: '/version', line: 1 },
+  { name: 'unknown key', yaml: edit('  routerId: 7', '  routerId: 7\n  advert_int: 1'), code: 'UNKNOWN_KEY', path: '/vrrp/advert_int', line: 7 },
+  { name: 'missing required key', yaml: edit('vrrp:\n  routerId: 7\n', 'vrrp: {}\n'), code: 'MISSING_KEY', path: '/vrrp', line: 5 },
+  { name: 'wrong type', yaml: edit('  routerId: 7', '  routerId: seven'), code: 'WRONG_TYPE', path: '/vrrp/routerId', line: 6 },
+  { name: 'routerId out of range', yaml: edit('  routerId: 7', '  routerId: 256'), code: 'OUT_OF_RANGE', path: '/vrrp/routerId', line: 6 },
+  { name: 'bad IPv4', yaml: edit('  address: 10.0.0.100', '  address: 10.0.0.300'), code: 'BAD_IPV4', path: '/vip/address', line: 4 },
+  { name: 'port out of range', yaml: edit('    port: 6443', '    port: 70000'), code: 'BAD_PORT', path: '/services/0/port', line: 14 },
+  { name: 'name with whitespace', yaml: edit('  - name: api', '  - name: "my api"'), code: 'BAD_STRING', path: '/services/0/name', line: 13 },
+  { name: 'name with brace', yaml: edit('      - name: m0', '      - name: "m0}"'), code: 'BAD_STRING', path: '/services/0/servers/0/name', line: 16 },
+  { name: 'name with #', yaml: edit('      - name: m0', '      - name: "m#0"'), code: 'BAD_STRING', path: '/services/0/servers/0/name', line: 16 },
+  { name: 'name with control char', yaml: edit('      - name: m0', '      - name: "m\\u00070"'), code: 'BAD_STRING', path: '/services/0/servers/0/name', line: 16 },
+  { name: 'interface with quote', yaml: edit('  address: 10.0.0.100', '  address: 10.0.0.100\n  interface: "eth0\\""'), code: 'BAD_STRING', path: '/vip/interface', line: 5 },
+  { name: 'cluster name uppercase', yaml: edit('name: demo', 'name: Demo'), code: 'BAD_STRING', path: '/name', line: 2 },
+  { name: 'one node only', yaml: edit('  - name: lb-1\n    address: 10.0.0.12\n', ''), code: 'BAD_COUNT', path: '/nodes', line: 8 },
+  // --- semantic rules ---
+  { name: 'duplicate node name', yaml: edit('  - name: lb-1', '  - name: lb-0'), code: 'DUPLICATE_NODE_NAME', path: '/nodes/1/name', line: 10 },
+  { name: 'duplicate node address', yaml: edit('    address: 10.0.0.12', '    address: 10.0.0.11'), code: 'DUPLICATE_NODE_ADDRESS', path: '/nodes/1/address', line: 11 },
+  { name: 'duplicate server name', yaml: edit('      - name: m1', '      - name: m0'), code: 'DUPLICATE_SERVER_NAME', path: '/services/0/servers/1/name', line: 18 },
+  { name: 'duplicate service name', yaml: BASE + '  - name: api\n    port: 8443\n    servers:\n      - { name: x, address: 10.0.0.30 }\n', code: 'DUPLICATE_SERVICE_NAME', path: '/services/1/name', line: 20 },
+  { name: 'duplicate service port', yaml: BASE + '  - name: api2\n    port: 6443\n    servers:\n      - { name: x, address: 10.0.0.30 }\n', code: 'DUPLICATE_PORT', path: '/services/1/port', line: 21 },
+  { name: 'stats port clashes with a service', yaml: BASE + 'stats: { port: 6443 }\n', code: 'DUPLICATE_PORT', path: '/services/0/port', line: 14 },
+  { name: 'stats proxy name reserved', yaml: edit('  - name: api', '  - name: lbbake-stats'), code: 'RESERVED_NAME', path: '/services/0/name', line: 13 },
+  { name: 'VIP equals a node address', yaml: edit('    address: 10.0.0.12', '    address: 10.0.0.100'), code: 'VIP_CONFLICT', path: '/nodes/1/address', line: 11 },
+  { name: 'VIP equals a server address', yaml: edit('        address: 10.0.0.22', '        address: 10.0.0.100'), code: 'VIP_CONFLICT', path: '/services/0/servers/1/address', line: 19 },
+  { name: 'priority above 254', yaml: edit('    address: 10.0.0.11', '    address: 10.0.0.11\n    priority: 255'), code: 'PRIORITY_RANGE', path: '/nodes/0/priority', line: 10 },
+  { name: 'priority 0', yaml: edit('    address: 10.0.0.11', '    address: 10.0.0.11\n    priority: 0'), code: 'PRIORITY_RANGE', path: '/nodes/0/priority', line: 10 },
+  { name: 'duplicate priority', yaml: edit('    address: 10.0.0.12', '    address: 10.0.0.12\n    priority: 250'), code: 'PRIORITY_DUPLICATE', path: '/nodes/1/priority', line: 12 },
+  { name: 'auth pass longer than 8', yaml: edit('  routerId: 7', '  routerId: 7\n  auth: { pass: "123456789" }'), code: 'AUTH_PASS_LENGTH', path: '/vrrp/auth/pass', line: 7 },
+  { name: 'auth pass with a quote', yaml: edit('  routerId: 7', '  routerId: 7\n  auth: { pass: "ab\\"c" }'), code: 'BAD_STRING', path: '/vrrp/auth/pass', line: 7 },
+  { name: 'auth with VRRP 3', yaml: edit('  routerId: 7', '  routerId: 7\n  version: 3\n  auth: { pass: "abc" }'), code: 'AUTH_WITH_VRRP3', path: '/vrrp/auth', line: 8 },
+  { name: 'fractional advert with VRRP 2', yaml: edit('  routerId: 7', '  routerId: 7\n  advertInterval: 0.5'), code: 'ADVERT_INTERVAL', path: '/vrrp/advertInterval', line: 7 },
+  { name: 'advert too fine for VRRP 3', yaml: edit('  routerId: 7', '  routerId: 7\n  version: 3\n  advertInterval: 0.005'), code: 'ADVERT_INTERVAL', path: '/vrrp/advertInterval', line: 8 },
+  { name: 'weight that never fails over', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { weight: -1 }'), code: 'CHECK_WEIGHT_NO_FAILOVER', path: '/vrrp/check/weight', line: 7 },
+  { name: 'positive weight that never fails over', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { weight: 1 }'), code: 'CHECK_WEIGHT_NO_FAILOVER', path: '/vrrp/check/weight', line: 7 },
+  { name: 'nopreempt with MASTER state', yaml: edit('  routerId: 7\n', '  routerId: 7\n  preempt: false\n').replace('    address: 10.0.0.11', '    address: 10.0.0.11\n    state: MASTER'), code: 'NOPREEMPT_MASTER', path: '/nodes/0/state', line: 11 },
+  { name: 'two MASTER states', yaml: edit('    address: 10.0.0.11', '    address: 10.0.0.11\n    state: MASTER').replace('    address: 10.0.0.12', '    address: 10.0.0.12\n    state: MASTER'), code: 'MULTIPLE_MASTERS', path: '/nodes/1/state', line: 13 },
+  { name: 'pidof check', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { command: "pidof haproxy" }'), code: 'CHECK_PIDOF', path: '/vrrp/check/command', line: 7 },
+  { name: 'auth pass from env with a space', yaml: edit('  routerId: 7', '  routerId: 7\n  auth: { pass: "env:VRRP" }'), env: { VRRP: 'a b' }, code: 'AUTH_PASS_CHARS', path: '/vrrp/auth/pass', line: 7 },
+  { name: 'stats password from env with a newline', yaml: BASE + 'stats: { password: "env:PW" }\n', env: { PW: 'a\nb' }, code: 'STATS_PASSWORD_CHARS', path: '/stats/password', line: 20 },
+  { name: 'secret from an unset env var', yaml: edit('  routerId: 7', '  routerId: 7\n  auth: { pass: "env:LBBAKE_TEST_UNSET_VAR" }'), code: 'SECRET_ENV_MISSING', path: '/vrrp/auth/pass', line: 7 },
+  // --- warnings ---
+  { name: 'routerId 51', yaml: edit('  routerId: 7', '  routerId: 51'), code: 'ROUTER_ID_DEFAULT', path: '/vrrp/routerId', line: 6, severity: 'warning' },
+  { name: 'multicast', yaml: edit('  routerId: 7', '  routerId: 7\n  mode: multicast'), code: 'MULTICAST', path: '/vrrp/mode', line: 7, severity: 'warning' },
+  { name: 'slow check', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { interval: 3, fall: 10 }'), code: 'CHECK_SLOW', path: '/vrrp/check', line: 7, severity: 'warning' },
+  { name: 'weight -2 (the guide)', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { weight: -2 }'), code: 'CHECK_WEIGHT_SLOW', path: '/vrrp/check/weight', line: 7, severity: 'warning' },
+  { name: 'stats on all addresses', yaml: BASE + 'stats: { bind: 0.0.0.0 }\n', code: 'STATS_ALL_ADDRESSES', path: '/stats/bind', line: 20, severity: 'warning' },
+  { name: 'short tunnel timeout', yaml: edit('    port: 6443', '    port: 6443\n    timeouts: { tunnel: 60 }'), code: 'TIMEOUT_SHORT', path: '/services/0/timeouts/tunnel', line: 15, severity: 'warning' },
+  { name: 'inline secret', yaml: BASE + 'stats: { password: hunter2hunter2 }\n', code: 'SECRET_INLINE', path: '/stats/password', line: 20, severity: 'warning' },
+];
+
+describe('diagnostics for invalid input', () => {
+  it('the base file is valid with no diagnostics', () => {
+    const res = compile(BASE);
+    expect(res.diagnostics).toEqual([]);
+    expect(res.model).toBeDefined();
+  });
+
+  for (const row of ROWS) {
+    it(`${row.name} → ${row.code} at ${row.path || '/'} line ${row.line}`, () => {
+      const res = compile(row.yaml, row.env ? { env: row.env, readFile: () => '', stored: {}, storeName: 's.yaml' } : undefined);
+      const hit = res.diagnostics.find((d) => d.code === row.code && d.path === row.path);
+      expect(hit, JSON.stringify(res.diagnostics, null, 1)).toBeDefined();
+      expect(hit!.line).toBe(row.line);
+      expect(hit!.col).toBeGreaterThanOrEqual(1);
+      expect(hit!.severity).toBe(row.severity ?? 'error');
+      expect(hit!.message.length).toBeGreaterThan(20);
+      if ((row.severity ?? 'error') === 'error') expect(res.model).toBeUndefined();
+      else expect(res.model).toBeDefined();
+    });
+  }
+
+  it('every semantic rule has a row that triggers it', () => {
+    // map rule functions to the codes they emit by running each rule alone on every row
+    const covered = new Set(ROWS.map((r) => r.code));
+    const ruleCodes: Record<string, string[]> = {
+      uniqueNodeNames: ['DUPLICATE_NODE_NAME'], uniqueNodeAddresses: ['DUPLICATE_NODE_ADDRESS'],
+      uniqueServiceNames: ['DUPLICATE_SERVICE_NAME'], uniquePorts: ['DUPLICATE_PORT'], uniqueServerNames: ['DUPLICATE_SERVER_NAME'],
+      reservedServiceName: ['RESERVED_NAME'], vipNotInUse: ['VIP_CONFLICT'], priorityRange: ['PRIORITY_RANGE'],
+      uniquePriorities: ['PRIORITY_DUPLICATE'], authPassLength: ['AUTH_PASS_LENGTH'], secretCharacters: ['AUTH_PASS_CHARS', 'STATS_PASSWORD_CHARS'],
+      authNeedsVrrp2: ['AUTH_WITH_VRRP3'], advertInterval: ['ADVERT_INTERVAL'], checkWeightFailsOver: ['CHECK_WEIGHT_NO_FAILOVER', 'CHECK_WEIGHT_SLOW', 'CHECK_WEIGHT_FRAGILE'],
+      nopreemptNeedsBackup: ['NOPREEMPT_MASTER'], singleMaster: ['MULTIPLE_MASTERS'], pidofNeverWorks: ['CHECK_PIDOF'],
+      routerIdDefault: ['ROUTER_ID_DEFAULT'], multicast: ['MULTICAST'], checkSpeed: ['CHECK_SLOW'], statsExposure: ['STATS_ALL_ADDRESSES'],
+      longLivedStreams: ['TIMEOUT_SHORT'],
+    };
+    expect(Object.keys(RULES).sort()).toEqual(Object.keys(ruleCodes).sort());
+    for (const [rule, codes] of Object.entries(ruleCodes)) {
+      expect(codes.some((c) => covered.has(c)), `rule ${rule} has a failing row`).toBe(true);
+    }
+  });
+
+  it('reports every problem of a stage in one run', () => {
+    const yaml = edit('  routerId: 7', '  routerId: 300\n  mode: broadcast').replace('    port: 6443', '    port: 0').replace('  address: 10.0.0.100', '  address: 1.2.3');
+    const codes = compile(yaml).diagnostics.map((d) => d.code).sort();
+    expect(codes).toEqual(['BAD_IPV4', 'BAD_PORT', 'BAD_VALUE', 'OUT_OF_RANGE']);
+  });
+
+  it('never echoes a secret in a diagnostic', () => {
+    const secret = 'Sup3r$ecretValue';
+    const yaml = edit('  routerId: 7', `  routerId: 7\n  auth: { pass: "${secret}" }`) + `stats: { password: "${secret}\\u0001" }\n`;
+    const text = JSON.stringify(compile(yaml).diagnostics);
+    expect(text).not.toContain(secret);
+    expect(compile(yaml).diagnostics.length).toBeGreaterThan(0);
+  });
+
+  it('resolves env: and file: secrets', () => {
+    const yaml = edit('  routerId: 7', '  routerId: 7\n  auth: { pass: "env:VRRP" }') + 'stats: { password: "file:stats.pw" }\n';
+    const res = compile(yaml, { env: { VRRP: 'p4ss' }, readFile: () => 'from-file\n', stored: {}, storeName: 's.yaml' });
+    expect(res.diagnostics).toEqual([]);
+    expect(res.model!.vrrp.authPass).toBe('p4ss');
+    expect(res.model!.stats.enabled && res.model!.stats.password).toBe('from-file');
+  });
+
+  it('the guide settings produce each known defect', () => {
+    // see test/cases/guide.yaml; exercised through the CLI in cli.test.ts
+    expect(ROWS.length).toBeGreaterThan(40);
+  });
+});

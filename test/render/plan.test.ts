@@ -1,0 +1,98 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { EXAMPLE, run } from '../helpers/io.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'lbbake-ux-explain-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function variant(name: string, edit: (doc: any) => void): string {
+  const doc = parse(readFileSync(EXAMPLE, 'utf8'));
+  edit(doc);
+  const f = join(dir, `${name}.yaml`);
+  writeFileSync(f, stringify(doc));
+  return f;
+}
+
+describe('lbbake explain on the example', () => {
+  it('prints states, priorities, the failover budget, firewall rules and cloud prerequisites', async () => {
+    const r = await run(['explain', EXAMPLE]);
+    expect(r.code, r.stderr).toBe(0);
+    const t = r.stdout;
+    expect(t).toMatch(/^cluster k8s-apiserver \(Debian 12\)\n/);
+    expect(t).toMatch(/lb-0 +10\.168\.222\.189 +MASTER priority 250; haproxy down -> FAULT/);
+    expect(t).toMatch(/lb-1 +10\.168\.222\.190 +BACKUP priority 249; haproxy down -> FAULT/);
+    expect(t).toContain('haproxy dies on the MASTER: 1.5 s = detect 1 s + takeover 0.5 s');
+    expect(t).toContain('MASTER node lost:           3.03 s');
+    expect(t).toContain('vrrp (IP protocol 112): lb-0 10.168.222.189 -> 10.168.222.190');
+    expect(t).toContain('vrrp (IP protocol 112): lb-1 10.168.222.190 -> 10.168.222.189');
+    expect(t).toContain('tcp port 6443: clients -> VIP 10.168.222.18');
+    expect(t).toContain('tcp: LB nodes 10.168.222.189, 10.168.222.190 -> 10.168.222.218:6443, 10.168.222.197:6443, 10.168.222.207:6443');
+    expect(t).toContain('tcp port 1080: localhost only');
+    for (const cloud of ['aws', 'gce', 'azure', 'openstack']) expect(t).toContain(`\n  ${cloud}:\n`);
+    expect(t).toMatch(/allowed-address-pairs/);
+    expect(t).toMatch(/floating IP/);
+  });
+  it('--json gives the same as data', async () => {
+    const r = await run(['explain', EXAMPLE, '--json']);
+    expect(r.code).toBe(0);
+    const p = JSON.parse(r.stdout);
+    expect(p.nodes.map((n: any) => [n.name, n.state, n.priority])).toEqual([
+      ['lb-0', 'MASTER', 250],
+      ['lb-1', 'BACKUP', 249],
+    ]);
+    expect(p.check).toMatchObject({ weight: 0, onFailure: 'FAULT', intervalSeconds: 1, fall: 1 });
+    expect(p.failover.haproxyDeath).toMatchObject({ detectSeconds: 1, takeoverSeconds: 0.5, totalSeconds: 1.5 });
+    expect(p.failover.nodeLoss.seconds).toBe(3.03);
+    expect(p.firewall.filter((f: any) => f.protocol.startsWith('vrrp'))).toHaveLength(2);
+    expect(Object.keys(p.clouds)).toEqual(['aws', 'gce', 'azure', 'openstack']);
+  });
+  it('lower-priority mode shows the computed weight and the Master_Down wait', async () => {
+    const f = variant('lower', (d) => {
+      d.vrrp.check.onFailure = 'lower-priority';
+    });
+    const r = await run(['explain', f, '--json']);
+    const p = JSON.parse(r.stdout);
+    expect(p.check).toMatchObject({ weight: -2, onFailure: 'lower priority' });
+    expect(p.nodes[0].onCheckFailure).toBe('priority 250 -> 248');
+    expect(p.failover.haproxyDeath.totalSeconds).toBe(4.03);
+  });
+  it('shows the cloud VIP move when vip.cloud is set', async () => {
+    const f = variant('cloud', (d) => {
+      d.vip.cloud = { provider: 'aws', mode: 'secondary-ip' };
+    });
+    const r = await run(['explain', f]);
+    expect(r.stdout).toContain('cloud VIP move: aws secondary-ip via notify_master "/usr/local/libexec/lbbake/vip-move-aws secondary-ip eth0 10.168.222.18"');
+  });
+  it('an invalid file is exit 1 with diagnostics, no plan', async () => {
+    const f = variant('bad', (d) => {
+      d.vrrp.routerId = 300;
+    });
+    const r = await run(['explain', f]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/OUT_OF_RANGE/);
+  });
+});
+
+describe('explain never prints a secret', () => {
+  const SECRETS = { auth: 'Zq7#kP2x', stats: 'Stats-Secret-4711' };
+  const f = variant('secrets', (d) => {
+    d.vrrp.auth = { pass: SECRETS.auth };
+    d.stats = { port: 1080, bind: 'node', user: 'admin', password: SECRETS.stats };
+  });
+  for (const json of [false, true]) {
+    it(json ? '--json' : 'text', async () => {
+      const r = await run(['explain', f, ...(json ? ['--json'] : [])]);
+      expect(r.code, r.stderr).toBe(0);
+      const all = r.stdout + r.stderr;
+      expect(all).toMatch(/not shown/);
+      for (const s of Object.values(SECRETS)) {
+        expect(all).not.toContain(s);
+        expect(all).not.toContain(s.slice(0, 5));
+      }
+    });
+  }
+});

@@ -1,0 +1,220 @@
+/**
+ * Metadata-mode user-data, secrets-only user-data and the generated agent/unit files: real
+ * validators (cloud-init schema, python3 py_compile, systemd-analyze verify), determinism and
+ * the gen-userdata CLI flags.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { AGENT_PATHS, metadataModeFiles, secretsUserdata } from '../../src/render/agent.js';
+import { secretValues } from '../../src/render/agent-secrets.js';
+import { sha512Crypt } from '../../src/render/crypt.js';
+import { main } from '../../src/cli/main.js';
+import { userdataForMetadata } from '../../src/render/userdata.js';
+import { cloudInitSchema, missing, tempFile } from '../helpers/tools.js';
+import { exampleText, modelOf } from '../agent/harness.js';
+
+const m = modelOf(exampleText());
+const secrets = secretValues(m);
+const work = mkdtempSync(join(tmpdir(), 'lba-ud-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+/** A copy of the example: the CLI keeps the secrets it generates beside it (lb.secrets.yaml). */
+const FILE = join(work, 'lb.yaml');
+writeFileSync(FILE, exampleText());
+
+async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), stderrIsTTY: false, env: {}, cwd: work });
+  return { code, stdout, stderr };
+}
+
+describe('gen-userdata without --node (metadata mode)', () => {
+  it('is deterministic: two runs give byte-identical user-data', async () => {
+    const a = await cli(['gen-userdata', FILE]);
+    const b = await cli(['gen-userdata', FILE]);
+    expect(a.code).toBe(0);
+    expect(a.stdout.startsWith('#cloud-config\n')).toBe(true);
+    expect(a.stdout).toContain('lbbake-agent');
+    expect(a.stdout).toBe(b.stdout);
+    expect(userdataForMetadata(m)).toBe(userdataForMetadata(modelOf(exampleText())));
+    const s1 = await cli(['gen-userdata', FILE, '--secrets-only']);
+    const s2 = await cli(['gen-userdata', FILE, '--secrets-only']);
+    expect(s1.stdout).toBe(s2.stdout);
+  });
+
+  it('installs packages, writes agent, unit, drop-in, shared + per-node files and the 0600 secrets file, runs the agent', () => {
+    const doc = parse(userdataForMetadata(m));
+    expect(doc.packages).toEqual(['haproxy', 'keepalived']);
+    const byPath = new Map<string, { permissions: string; defer?: boolean; content: string }>(doc.write_files.map((f: { path: string }) => [f.path, f]));
+    expect([...byPath.keys()]).toEqual([
+      '/usr/local/sbin/lbbake-agent',
+      '/usr/lib/lbbake/cluster.json',
+      '/etc/systemd/system/lbbake-agent.service',
+      '/etc/systemd/system/keepalived.service.d/lbbake.conf',
+      '/usr/lib/lbbake/shared/etc/haproxy/haproxy.cfg',
+      '/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
+      '/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf',
+      '/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf',
+      '/etc/lbbake/secrets.json',
+    ]);
+    expect(byPath.get('/etc/lbbake/secrets.json')!.permissions).toBe('0600');
+    expect(JSON.parse(byPath.get('/etc/lbbake/secrets.json')!.content)).toEqual(secrets);
+    expect(Object.keys(secrets).sort()).toEqual(['stats_password_hash', 'vrrp_auth_pass']);
+    expect(byPath.get('/usr/local/sbin/lbbake-agent')!.permissions).toBe('0755');
+    for (const f of byPath.values()) expect(f.defer).toBe(true);
+    // the secret is only in the secrets file
+    for (const [p, f] of byPath) {
+      if (p === '/etc/lbbake/secrets.json') continue;
+      expect(f.content, p).not.toContain(`"${secrets.vrrp_auth_pass}"`);
+      expect(f.content, p).not.toContain(secrets.stats_password_hash);
+    }
+    expect(doc.runcmd).toEqual([
+      ['systemctl', 'daemon-reload'],
+      ['systemctl', 'enable', 'lbbake-agent.service', 'haproxy.service', 'keepalived.service'],
+      ['systemctl', 'start', 'lbbake-agent.service'],
+      ['systemctl', 'start', 'haproxy.service', 'keepalived.service'],
+    ]);
+  });
+
+  it('cluster.json carries the cluster as data: names, addresses, key, manifest', () => {
+    const cluster = JSON.parse(metadataModeFiles(m, { secrets: 'at-boot' }).get(AGENT_PATHS.clusterFile.slice(1))!.content);
+    expect(cluster.metadataKey).toBe('lb-node');
+    expect(cluster.nodes).toEqual([
+      { name: 'lb-0', address: '10.168.222.189', priority: 250, state: 'MASTER' },
+      { name: 'lb-1', address: '10.168.222.190', priority: 249, state: 'BACKUP' },
+    ]);
+    expect(cluster.files['lb-1']).toEqual([
+      { path: '/etc/keepalived/keepalived.conf', source: 'nodes/lb-1/etc/keepalived/keepalived.conf', mode: '0600', owner: 'root', group: 'root', onChange: 'keepalived.service' },
+      { path: '/etc/haproxy/haproxy.cfg', source: 'shared/etc/haproxy/haproxy.cfg', mode: '0640', owner: 'root', group: 'haproxy', onChange: 'haproxy.service' },
+      { path: '/etc/sysctl.d/90-lbbake-k8s-apiserver.conf', source: 'shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf', mode: '0644', owner: 'root', group: 'root', onChange: 'sysctl' },
+    ]);
+    // the agent script is the same for every cluster except its header line
+    const a = metadataModeFiles(m, { secrets: 'at-boot' }).get(AGENT_PATHS.agent.slice(1))!.content;
+    const other = modelOf(exampleText().replace('name: k8s-apiserver', 'name: other-lb').replace('lb-node', 'role'));
+    const b = metadataModeFiles(other, { secrets: 'at-boot' }).get(AGENT_PATHS.agent.slice(1))!.content;
+    expect(a.split('\n').slice(2)).toEqual(b.split('\n').slice(2));
+    expect(a).not.toContain('lb-node');
+    expect(a).not.toContain('10.168.222');
+  });
+
+  it('--node keeps working; --secrets-only with --node is a usage error', async () => {
+    const r = await cli(['gen-userdata', FILE, '--node', 'lb-0']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('/usr/local/sbin/lbbake-apply');
+    expect(r.stdout).not.toContain('lbbake-agent');
+    const bad = await cli(['gen-userdata', FILE, '--node', 'lb-0', '--secrets-only']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--secrets-only and --node exclude each other');
+  });
+
+  it('--secrets-only writes only the root-only secrets file, with the secrets lb.yaml resolves to', async () => {
+    const r = await cli(['gen-userdata', FILE, '--secrets-only']);
+    expect(r.code).toBe(0);
+    const doc = parse(r.stdout);
+    expect(Object.keys(doc)).toEqual(['write_files']);
+    expect(doc.write_files).toHaveLength(1);
+    expect(doc.write_files[0]).toMatchObject({ path: '/etc/lbbake/secrets.json', owner: 'root:root', permissions: '0600' });
+    const stored = parse(readFileSync(join(work, 'lb.secrets.yaml'), 'utf8'));
+    expect(JSON.parse(doc.write_files[0].content)).toEqual({
+      stats_password_hash: sha512Crypt(stored.statsPassword, 'k8s-apiserver/admin'),
+      vrrp_auth_pass: stored.vrrpAuthPass,
+    });
+    expect(secretsUserdata(m)).toContain(JSON.stringify(secrets.vrrp_auth_pass));
+  });
+});
+
+const noCloudInit = missing(['cloud-init']);
+describe.skipIf(noCloudInit)('cloud-init schema', () => {
+  it('accepts the metadata-mode user-data', () => {
+    const [f, done] = tempFile('user-data.yaml', userdataForMetadata(m));
+    try {
+      const r = cloudInitSchema(f);
+      expect(r.output).toContain('Valid cloud-config');
+      expect(r.status).toBe(0);
+    } finally {
+      done();
+    }
+  });
+  it('accepts the secrets-only user-data', () => {
+    const [f, done] = tempFile('secrets.yaml', secretsUserdata(m));
+    try {
+      const r = cloudInitSchema(f);
+      expect(r.output).toContain('Valid cloud-config');
+      expect(r.status).toBe(0);
+    } finally {
+      done();
+    }
+  });
+  it('rejects a broken one (the validator really runs)', () => {
+    const [f, done] = tempFile('bad.yaml', userdataForMetadata(m).replace("permissions: \"0600\"", 'permissions: 384'));
+    try {
+      expect(cloudInitSchema(f).status).not.toBe(0);
+    } finally {
+      done();
+    }
+  });
+});
+
+const noPython = missing(['python3']);
+describe.skipIf(noPython)('the agent script', () => {
+  const files = metadataModeFiles(m, { secrets: 'at-boot' });
+  const agent = files.get(AGENT_PATHS.agent.slice(1))!.content;
+
+  it('compiles (python3 -m py_compile) and parses as Python 3.6 (Rocky 8 platform-python)', () => {
+    const [f, done] = tempFile('lbbake-agent.py', agent);
+    try {
+      const c = spawnSync('python3', ['-m', 'py_compile', f], { encoding: 'utf8' });
+      expect(c.stderr).toBe('');
+      expect(c.status).toBe(0);
+      const p = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(open(sys.argv[1]).read(), feature_version=(3, 6))', f], { encoding: 'utf8' });
+      expect(p.stderr).toBe('');
+      expect(p.status).toBe(0);
+      const bad = spawnSync('python3', ['-c', 'import ast,sys; ast.parse("(x := 1)", feature_version=(3, 6))'], { encoding: 'utf8' });
+      expect(bad.status).not.toBe(0);
+    } finally {
+      done();
+    }
+  });
+
+  it('imports only the standard library', () => {
+    const imports = [...agent.matchAll(/^(?:import|from) ([\w.]+)/gm)].map((x) => x[1].split('.')[0]);
+    expect([...new Set(imports)].sort()).toEqual(['grp', 'ipaddress', 'json', 'os', 'pwd', 're', 'socket', 'subprocess', 'sys', 'tempfile', 'time', 'urllib']);
+  });
+
+  it('uses platform-python on Rocky 8', () => {
+    const r8 = modelOf(exampleText().replace('os: debian12', 'os: rocky8'));
+    const f = metadataModeFiles(r8, { secrets: 'at-boot' });
+    expect(f.get(AGENT_PATHS.agent.slice(1))!.content.split('\n')[0]).toBe('#!/usr/libexec/platform-python');
+    expect(f.get(AGENT_PATHS.unit.slice(1))!.content).toContain('ExecStart=/usr/libexec/platform-python /usr/local/sbin/lbbake-agent\n');
+    expect(JSON.parse(f.get(AGENT_PATHS.clusterFile.slice(1))!.content).selinuxBooleans).toEqual(['haproxy_connect_any']);
+  });
+});
+
+const noSystemd = missing(['systemd-analyze']);
+describe.skipIf(noSystemd)('systemd units', () => {
+  it('lbbake-agent.service and the keepalived drop-in pass systemd-analyze verify', () => {
+    const files = metadataModeFiles(m, { secrets: 'at-boot' });
+    const dir = join(work, 'units');
+    mkdirSync(join(dir, 'keepalived.service.d'), { recursive: true });
+    writeFileSync(join(dir, 'lbbake-agent.service'), files.get(AGENT_PATHS.unit.slice(1))!.content);
+    writeFileSync(join(dir, 'keepalived.service.d', 'lbbake.conf'), files.get(AGENT_PATHS.keepalivedDropIn.slice(1))!.content);
+    // a stand-in keepalived.service so the drop-in has a unit to extend
+    writeFileSync(join(dir, 'keepalived.service'), '[Unit]\nDescription=stand-in\n[Service]\nExecStart=/bin/true\n');
+    const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'lbbake-agent.service'), join(dir, 'keepalived.service')], {
+      encoding: 'utf8',
+      env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
+      timeout: 30_000,
+    });
+    const own = (r.stderr ?? '').split('\n').filter((l) => /lbbake|keepalived/.test(l));
+    expect(own).toEqual([]);
+    expect(r.status).toBe(0);
+    const unit = files.get(AGENT_PATHS.unit.slice(1))!.content;
+    expect(unit).toContain('Before=keepalived.service haproxy.service\n');
+    expect(unit).toContain('After=network-online.target cloud-init.service\n');
+    expect(unit).toContain('Type=oneshot\n');
+  });
+});
