@@ -2,9 +2,9 @@ import type { ErrorCode as YamlErrorCode } from 'yaml';
 
 /**
  * Every diagnostic code lbbake reports, with its severity and a one-line summary: the one
- * catalogue. The README's rules list is generated from it (`npm run gen:docs`), and a test checks
- * that every code a stage reports is here. `YAML_<code>` codes come from the yaml library's
- * parser (bad indentation, duplicate keys, tabs …) and are listed as a family.
+ * catalogue. Diagnostic.code is typed `Code`, so a stage cannot report a code that is not here.
+ * `YAML_<code>` codes come from the yaml library's parser (bad indentation, duplicate keys,
+ * tabs …) and are listed as a family.
  */
 export const CODES = {
   // ---- input file
