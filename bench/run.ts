@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: failover figures for the HA pair in the namespace lab (test/helpers/netlab.ts),
  * for lbbake's defaults, the `fast` profile and the install guide's settings, in one run so the
- * ratios are honest. Figures are printed and written to bench/results.md, never asserted.
+ * ratios are honest. Figures are printed, written to bench/results.md (table) and merged into
+ * bench/results.json (bench/results.ts), never asserted. `npm run bench -- <part>…` runs only the
+ * named parts (PARTS below); each part records its own figures.
  *
  * Env: BENCH_RUNS (default 5) runs per measurement; the guide's ~30 s haproxy failover runs
  * min(BENCH_RUNS, 3) times, the guide verbatim (a failover that never comes) once.
@@ -9,6 +11,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PKG_ROOT } from '../src/io/paths.js';
+import { recordFigures, selectedParts } from './results.js';
 import { missing } from '../test/helpers/tools.js';
 import {
   type BackendName,
@@ -262,36 +265,62 @@ function table(results: Array<{ p: Profile; row: Row }>, backends: BackendRow[],
   return lines.join('\n') + '\n';
 }
 
+/** Figure-name suffix of each profile: the defaults carry none (figures named as in the issues). */
+const SUFFIX: Record<string, string> = { default: '', 'default-fall2': '-fall2', fast: '-fast', 'guide-pgrep': '-guide', 'guide-verbatim': '-guide-verbatim' };
+
+/** The LAN lab part: every profile's failover figures and the backend figures. */
+async function lanPart(lab: NetLab): Promise<void> {
+  const started = Date.now();
+  const results: Array<{ p: Profile; row: Row }> = [];
+  for (const p of PROFILES) {
+    log(`profile ${p.key}`);
+    results.push({ p, row: await benchProfile(lab, p) });
+  }
+  log('backend failures (lbbake defaults)');
+  await lab.deploy(renderLab(labYaml()));
+  await lab.steady({ timeoutMs: 30_000 });
+  const backends = [await benchBackend(lab, 'killed'), await benchBackend(lab, 'unready')];
+  const kv = lab.exec('lb-0', ['keepalived', '--version']);
+  const hv = lab.exec('lb-0', ['haproxy', '-v']);
+  const ver = `${(kv.stdout + kv.stderr).split('\n')[0].trim()}, ${hv.stdout.split('\n')[0].replace(/ - https.*/, '').trim()}`;
+  const meta = `on ${new Date().toISOString().slice(0, 10)} (${ver}, ${(await import('node:os')).cpus().length} cores, ` +
+    `${RUNS} runs; the guide's haproxy failover ${SLOW_RUNS} runs, the verbatim one once; total ${Math.round((Date.now() - started) / 1000)} s)`;
+  const md = table(results, backends, meta);
+  process.stdout.write(md);
+  writeFileSync(join(PKG_ROOT, 'bench', 'results.md'), `# lbbake failover benchmark\n\n${md}`);
+  const figures: Record<string, Array<number | undefined>> = {};
+  for (const { p, row } of results) {
+    const sfx = SUFFIX[p.key] ?? `-${p.key}`;
+    if (row.haproxy.length) figures[`haproxy-death${sfx}`] = row.haproxy.map((x) => x.s);
+    if (row.failback.length) figures[`failback${sfx}`] = row.failback.map((x) => x.s);
+    if (row.node.length) figures[`node-loss${sfx}`] = row.node.map((x) => x.s);
+    if (row.serving.length) figures[`time-to-serving${sfx}`] = row.serving.map((x) => x.s);
+  }
+  for (const b of backends) figures[`backend-${b.label.startsWith('apiserver process') ? 'killed' : 'unready'}-marked-down`] = b.down;
+  recordFigures(figures);
+}
+
+/** Parts of `npm run bench`, in run order. A part gets a fresh lab and records its own figures. */
+const PARTS: Record<string, (lab: NetLab) => Promise<void>> = {
+  lan: lanPart,
+};
+
 async function main(): Promise<number> {
   const reason = missing([...LAB_TOOLS, 'socat'], { root: true });
   if (reason) {
     console.error(`bench not run: ${reason}`);
     return 1;
   }
-  const started = Date.now();
-  const lab = await NetLab.create();
-  try {
-    const results: Array<{ p: Profile; row: Row }> = [];
-    for (const p of PROFILES) {
-      log(`profile ${p.key}`);
-      results.push({ p, row: await benchProfile(lab, p) });
+  for (const part of selectedParts(Object.keys(PARTS))) {
+    log(`part ${part}`);
+    const lab = await NetLab.create();
+    try {
+      await PARTS[part](lab);
+    } finally {
+      lab.destroy();
     }
-    log('backend failures (lbbake defaults)');
-    await lab.deploy(renderLab(labYaml()));
-    await lab.steady({ timeoutMs: 30_000 });
-    const backends = [await benchBackend(lab, 'killed'), await benchBackend(lab, 'unready')];
-    const kv = lab.exec('lb-0', ['keepalived', '--version']);
-    const hv = lab.exec('lb-0', ['haproxy', '-v']);
-    const ver = `${(kv.stdout + kv.stderr).split('\n')[0].trim()}, ${hv.stdout.split('\n')[0].replace(/ - https.*/, '').trim()}`;
-    const meta = `on ${new Date().toISOString().slice(0, 10)} (${ver}, ${(await import('node:os')).cpus().length} cores, ` +
-      `${RUNS} runs; the guide's haproxy failover ${SLOW_RUNS} runs, the verbatim one once; total ${Math.round((Date.now() - started) / 1000)} s)`;
-    const md = table(results, backends, meta);
-    process.stdout.write(md);
-    writeFileSync(join(PKG_ROOT, 'bench', 'results.md'), `# lbbake failover benchmark\n\n${md}`);
-    return 0;
-  } finally {
-    lab.destroy();
   }
+  return 0;
 }
 
 main().then(
