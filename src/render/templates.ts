@@ -1,6 +1,6 @@
 import nunjucks from 'nunjucks';
 import { InternalError } from '../diagnostics/errors.js';
-import { AUTH_PASS_CHARS } from '../facts/alphabets.js';
+import { GUARD_CHARS } from '../facts/alphabets.js';
 import { TEMPLATES_DIR } from '../io/paths.js';
 
 /**
@@ -20,21 +20,28 @@ function templates(): nunjucks.Environment {
 
 /**
  * Every string that reaches a generated config must be a plain token of that syntax. The schema
- * already guarantees this; this second line of defence turns any slip into an internal error
- * instead of an injected line.
+ * already guarantees this (its patterns and this guard come from facts/alphabets.ts, and a test
+ * checks every pattern stays within the guard); this second line of defence turns any slip into
+ * an internal error instead of an injected line.
  */
-const SAFE_VALUE = /^[A-Za-z0-9_.:/\-+=@%,~ ]*$/;
-/** Values with a wider alphabet, each safe in the (quoted) position its template puts it. */
+const SAFE_VALUE = new RegExp(`^[${GUARD_CHARS.token}]*$`);
+/** Values with a wider alphabet (by view key), each safe in the position its template puts it. */
 const WIDER: Record<string, RegExp> = {
-  authPass: new RegExp(`^[${AUTH_PASS_CHARS}]*$`),
+  authPass: new RegExp(`^[${GUARD_CHARS['auth-pass']}]*$`),
   passwordHash: /^\$6\$[A-Za-z0-9./]{1,16}\$[A-Za-z0-9./]{86}$|^$/,
+};
+/** Values with a wider alphabet by their place in the view (indexes as *). */
+const WIDER_AT: Record<string, RegExp> = {
+  // haproxy takes a query string (? = &) in a check URI as is
+  'services.*.health.path': new RegExp(`^[${GUARD_CHARS['health-path']}]*$`),
 };
 const FREE_TEXT = new Set(['header', 'checkExplain', 'osLabel']);
 
 function guard(view: unknown, path = ''): void {
   if (typeof view === 'string') {
     const key = path.split('.').pop() ?? '';
-    if (!FREE_TEXT.has(key) && !(WIDER[key] ?? SAFE_VALUE).test(view)) {
+    const allowed = WIDER_AT[path.replace(/\.\d+(?=\.|$)/g, '.*')] ?? WIDER[key] ?? SAFE_VALUE;
+    if (!FREE_TEXT.has(key) && !allowed.test(view)) {
       throw new InternalError(`refusing to render unsafe value at ${path}: ${JSON.stringify(view)}`);
     }
     if (/[\r\n\0]/.test(view)) throw new InternalError(`refusing to render a line break at ${path}`);

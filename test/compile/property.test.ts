@@ -9,6 +9,7 @@ import { compile } from '../../src/compile/compile.js';
 import { renderNode } from '../../src/render/node.js';
 import { userdataForNode } from '../../src/render/userdata.js';
 import type { Model } from '../../src/compile/model.js';
+import { SCHEMA_PATTERNS } from '../../src/facts/alphabets.js';
 import { cloudInitSchema, haproxyCheck, keepalivedCheck, missing, shellcheckText, tempFile } from '../helpers/tools.js';
 
 const reason = missing(['haproxy', 'keepalived', 'cloud-init', 'shellcheck', 'ip'], { root: true });
@@ -36,6 +37,8 @@ const config = fc
         bind: fc.constantFrom('vip', 'all'),
         balance: fc.constantFrom('roundrobin', 'leastconn', 'source', 'first'),
         health: fc.constantFrom('tcp', 'http', 'https'),
+        // any path the schema allows (a query string made every generator exit 70 once)
+        path: fc.stringMatching(new RegExp(SCHEMA_PATTERNS['/properties/services/items/properties/health/properties/path'].source)),
         servers: fc.integer({ min: 1, max: 4 }),
         tunnel: fc.integer({ min: 600, max: 604800 }),
       }),
@@ -43,7 +46,7 @@ const config = fc
     ),
     stats: fc.record({ enabled: fc.boolean(), port: fc.integer({ min: 1, max: 65535 }), bind: fc.constantFrom('127.0.0.1', 'node', '0.0.0.0'), password: fc.stringMatching(/^[ -~]{1,40}$/) }),
     pass: fc.stringMatching(/^[A-Za-z0-9!#%&()*+,./:;<=>?@^_|~-]{1,8}$/),
-    name: fc.stringMatching(/^[a-z][a-z0-9-]{0,31}$/),
+    name: fc.stringMatching(new RegExp(SCHEMA_PATTERNS['/properties/name'].source)),
   })
   .filter((c) => new Set([...c.services.map((s) => s.port), ...(c.stats.enabled ? [c.stats.port] : [])]).size === c.services.length + (c.stats.enabled ? 1 : 0))
   .map((c) => {
@@ -68,7 +71,7 @@ const config = fc
         port: s.port,
         bind: s.bind,
         balance: s.balance,
-        health: { type: s.health },
+        health: { type: s.health, ...(s.health === 'tcp' ? {} : { path: s.path }) },
         timeouts: { tunnel: s.tunnel },
         servers: Array.from({ length: s.servers }, (_, i) => ({ name: `s${i}`, address: `${base}.${si + 1}.${21 + i}` })),
       })),
