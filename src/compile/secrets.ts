@@ -5,15 +5,18 @@ import { AUTH_PASS_MAX, SECRET_ALPHABET } from '../facts/alphabets.js';
 
 /** The secrets lbbake knows, by their key in the secrets file. */
 export const SECRET_KEYS = {
-  vrrpAuthPass: { path: '/vrrp/auth/pass', length: AUTH_PASS_MAX, what: 'VRRP auth pass' },
-  statsPassword: { path: '/stats/password', length: 24, what: 'stats password' },
+  vrrpAuthPass: { path: '/vrrp/auth/pass', length: AUTH_PASS_MAX, what: 'VRRP auth pass', envExample: 'VRRP_PASS', fileExample: 'vrrp-pass.txt' },
+  statsPassword: { path: '/stats/password', length: 24, what: 'stats password', envExample: 'STATS_PASSWORD', fileExample: 'stats-password.txt' },
 } as const;
 export type SecretKey = keyof typeof SECRET_KEYS;
+
+/** A POSIX environment variable name. */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Where secret values come from; the CLI edge supplies real IO, tests supply maps. */
 export interface SecretSources {
   env: Record<string, string | undefined>;
-  /** Reads a file:PATH reference (PATH relative to lb.yaml's folder); throws on failure. */
+  /** Reads a file:PATH reference (PATH relative to lb.yaml's folder); throws on failure (with `reason` in words when known). */
   readFile(path: string): string;
   /** Values kept in the secrets file beside lb.yaml from earlier runs. */
   stored: Partial<Record<SecretKey, string>>;
@@ -75,6 +78,15 @@ export function resolveSecrets(input: LbInput, src: SecretSources): ResolvedSecr
     }
     if (given.startsWith('env:')) {
       const name = given.slice(4);
+      if (!ENV_NAME.test(name)) {
+        diagnostics.push({
+          severity: 'error',
+          code: 'SECRET_REF_INVALID',
+          path: meta.path,
+          message: name === '' ? `env: needs the name of an environment variable, e.g. env:${meta.envExample}` : `env:${name.length > 40 ? name.slice(0, 40) + '…' : name} is not an environment variable name (letters, digits and _, not starting with a digit), e.g. env:${meta.envExample}`,
+        });
+        return undefined;
+      }
       const v = src.env[name];
       if (v === undefined || v === '') {
         diagnostics.push({ severity: 'error', code: 'SECRET_ENV_MISSING', path: meta.path, message: `environment variable ${name} is not set or empty; export it before running lbbake, or remove the reference to have lbbake generate the ${meta.what}` });
@@ -84,11 +96,16 @@ export function resolveSecrets(input: LbInput, src: SecretSources): ResolvedSecr
     }
     if (given.startsWith('file:')) {
       const path = given.slice(5);
+      if (path === '') {
+        diagnostics.push({ severity: 'error', code: 'SECRET_REF_INVALID', path: meta.path, message: `file: needs a path (relative to lb.yaml), e.g. file:${meta.fileExample}` });
+        return undefined;
+      }
       try {
         return src.readFile(path).replace(/\r?\n$/, '');
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code ?? 'error';
-        diagnostics.push({ severity: 'error', code: 'SECRET_FILE_UNREADABLE', path: meta.path, message: `cannot read ${path} (${code}); create it (one line, mode 0600) or fix the path, which is relative to lb.yaml` });
+        const e = err as NodeJS.ErrnoException & { reason?: string };
+        const reason = e.reason ?? e.code ?? 'error';
+        diagnostics.push({ severity: 'error', code: 'SECRET_FILE_UNREADABLE', path: meta.path, message: `cannot read file:${path}: ${reason}; a file: secret is a regular file with one line (mode 0600), its path relative to lb.yaml` });
         return undefined;
       }
     }

@@ -33,9 +33,10 @@ export const CODES = {
   // ---- secrets
   SECRET_INLINE: { severity: 'warning', stage: 'secrets', summary: 'a secret written in lb.yaml itself; use env:NAME or file:PATH' },
   SECRET_ENV_MISSING: { severity: 'error', stage: 'secrets', summary: 'an env: secret whose variable is not set' },
-  SECRET_FILE_UNREADABLE: { severity: 'error', stage: 'secrets', summary: 'a file: secret that cannot be read' },
+  SECRET_FILE_UNREADABLE: { severity: 'error', stage: 'secrets', summary: 'a file: secret that cannot be read, or is not a small regular file' },
+  SECRET_REF_INVALID: { severity: 'error', stage: 'secrets', summary: 'an env: reference without a valid variable name, or a file: reference without a path' },
   SECRETS_FILE_MODE: { severity: 'warning', stage: 'secrets', summary: 'the secrets file beside lb.yaml is readable by other users' },
-  SECRETS_FILE_INVALID: { severity: 'error', stage: 'secrets', summary: 'the secrets file beside lb.yaml is not valid YAML' },
+  SECRETS_FILE_INVALID: { severity: 'error', stage: 'secrets', summary: 'the secrets file beside lb.yaml cannot be read or is not a YAML mapping' },
   // ---- semantic rules: errors
   DUPLICATE_NODE_NAME: { severity: 'error', stage: 'rules', summary: 'two nodes with one name' },
   DUPLICATE_NODE_ADDRESS: { severity: 'error', stage: 'rules', summary: 'two nodes with one address' },

@@ -15,6 +15,8 @@ export interface Diagnostic {
   message: string;
   line?: number;
   col?: number;
+  /** The file this is about when it is not lb.yaml itself (e.g. the secrets file beside it). */
+  file?: string;
 }
 
 /** Escapes one JSON Pointer token. */
@@ -67,10 +69,11 @@ const RESET = '\x1b[0m';
  * `lb.yaml:14:15 error[PRIORITY_RANGE] /nodes/1/priority: message`
  */
 export function formatDiagnostic(file: string, d: Diagnostic, opts: FormatOptions = {}): string {
-  const where = d.line !== undefined ? `${file}:${d.line}:${d.col ?? 1}` : file;
+  const name = d.file ?? file;
+  const where = d.line !== undefined ? `${name}:${d.line}:${d.col ?? 1}` : name;
   const sev = opts.color ? `${d.severity === 'error' ? RED : YELLOW}${d.severity}${RESET}` : d.severity;
   let out = `${where} ${sev}[${d.code}] ${d.path || '/'}: ${d.message}`;
-  if (opts.source !== undefined && d.line !== undefined) {
+  if (opts.source !== undefined && d.line !== undefined && d.file === undefined) {
     const srcLine = opts.source.split(/\r?\n/)[d.line - 1];
     if (srcLine !== undefined) {
       const gutter = String(d.line).padStart(4) + ' | ';

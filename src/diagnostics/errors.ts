@@ -13,10 +13,16 @@ export class UsageError extends Error {}
 /** A bug in lbbake, never a user error: exit 70. */
 export class InternalError extends Error {}
 
-/** Output could not be written (disk full, permission denied, …): exit 1 with the reason. */
+/**
+ * Output could not be written (disk full, permission denied, a file where a directory belongs …):
+ * exit 1. The message names the path the user asked for (never a temporary name) and the reason.
+ */
 export class WriteError extends Error {
-  constructor(override readonly cause: NodeJS.ErrnoException) {
-    super(`cannot write output: ${cause.code ?? ''} ${cause.path ?? ''} (${cause.message.split(',')[0]}); previous output is unchanged`.replace(/\s+/g, ' '));
+  constructor(
+    readonly target: string,
+    message: string,
+  ) {
+    super(`${message}; nothing was written (previous output is unchanged)`);
   }
 }
 
