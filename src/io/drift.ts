@@ -1,5 +1,10 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
+
+import { display, maskUnknown, matchTemplate, type SecretTemplate } from '../render/secret-template.js';
+
+const require = createRequire(import.meta.url);
 
 /** One file whose committed content differs from what lbbake generates now. */
 export interface Drift {
@@ -7,78 +12,118 @@ export interface Drift {
   diff: string;
 }
 
-/**
- * Compares generated files with what is on disk (`--check`, for users' CI). Returns one entry
- * per missing or differing file with a unified diff; empty when everything is up to date.
- */
-export function checkDrift(files: Map<string, string>, baseDir: string): Drift[] {
-  const out: Drift[] = [];
-  for (const [rel, want] of files) {
-    const p = join(baseDir, rel);
-    const have = existsSync(p) ? readFileSync(p, 'utf8') : undefined;
-    if (have === want) continue;
-    out.push({ path: p, diff: unifiedDiff(have ?? '', want, have === undefined ? '/dev/null' : `${p} (committed)`, `${p} (generated)`) });
+/** What is at a committed path: nothing, a readable file's text, or something that is not one. */
+type Committed = { kind: 'missing' } | { kind: 'file'; text: string } | { kind: 'other'; what: string };
+
+function readCommitted(p: string): Committed {
+  try {
+    const st = statSync(p);
+    if (st.isDirectory()) return { kind: 'other', what: 'a directory' };
+    if (!st.isFile()) return { kind: 'other', what: 'not a regular file' };
+    return { kind: 'file', text: readFileSync(p, 'utf8') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { kind: 'missing' };
+    if (code === 'ENOTDIR') return { kind: 'other', what: 'below a file, not a directory' };
+    return { kind: 'other', what: `unreadable (${code})` };
   }
-  return out;
+}
+
+/** A file lbbake would write: its content, and where its secrets are (if it holds any). */
+export interface Want {
+  content: string;
+  template?: SecretTemplate;
+}
+
+export interface DriftOptions {
+  /** Slots (e.g. vrrp_auth_pass) whose values this run generated: unknown, so not compared. */
+  generated?: ReadonlySet<string>;
+  /** The secrets file's name, for notes. */
+  storeName?: string;
+}
+
+/**
+ * Compares generated files with what is on disk (`--check`, for users' CI), never printing a
+ * secret: committed text is compared with the generated one with secrets masked. Secrets this
+ * run had to generate (the secrets file is git-ignored, so a fresh clone has none) are taken
+ * as the committed file has them. Returns one entry per missing or differing file with a
+ * unified diff, and notes on what was not compared.
+ */
+export function checkDrift(files: Map<string, string | Want>, baseDir: string, opts: DriftOptions = {}): { drifts: Drift[]; notes: string[] } {
+  const drifts: Drift[] = [];
+  const notes: string[] = [];
+  for (const [rel, w] of files) {
+    const want: Want = typeof w === 'string' ? { content: w } : w;
+    const p = join(baseDir, rel);
+    const have = readCommitted(p);
+    if (have.kind === 'other') {
+      drifts.push({ path: p, diff: `${p}: ${have.what}, expected a file\n` });
+      continue;
+    }
+    if (have.kind === 'missing') {
+      drifts.push({ path: p, diff: unifiedDiff('', shown(want), '/dev/null', `${p} (generated)`) });
+      continue;
+    }
+    const r = compareText(p, have.text, want, opts);
+    if (r.note) notes.push(r.note);
+    if (r.drift) drifts.push(r.drift);
+  }
+  return { drifts, notes };
+}
+
+/** Compares one committed text with a wanted one (see checkDrift). */
+export function compareText(p: string, have: string, want: Want, opts: DriftOptions = {}): { drift?: Drift; note?: string } {
+  if (have === want.content) return {};
+  const t = want.template;
+  const vals = t ? matchTemplate(t, have) : undefined;
+  if (t && vals) {
+    const differ = Object.keys(vals).filter((n) => t.defs[n]?.secret && vals[n] !== t.values[n]);
+    const unknown = differ.filter((n) => opts.generated?.has(n));
+    const known = differ.filter((n) => !opts.generated?.has(n));
+    const what = (ns: string[]) => ns.map((n) => t.defs[n].label.replace(/^<secret: (.*)>$/, '$1')).join(' and ');
+    if (known.length > 0) {
+      return { drift: { path: p, diff: `${p}: the ${what(known)} ${known.length > 1 ? 'differ' : 'differs'} from what lb.yaml${opts.storeName ? ` and ${opts.storeName}` : ''} give (values not shown); regenerate it\n` } };
+    }
+    if (differ.length > 0) {
+      return { note: `${p}: up to date but for the ${what(unknown)}, not compared: ${opts.storeName ?? 'the secrets file'} is absent (it is git-ignored), so the committed values stand` };
+    }
+  }
+  return { drift: { path: p, diff: unifiedDiff(maskUnknown(have, t), shown(want), `${p} (committed)`, `${p} (generated)`) } };
+}
+
+/** What the generated side of a diff shows: the content with its secrets as labels. */
+function shown(w: Want): string {
+  return w.template ? display(w.template) : w.content;
 }
 
 /** Files under `baseDir` that lbbake would not generate (stale output, e.g. a removed node's). */
-export function extraFiles(baseDir: string, files: Map<string, string>): Drift[] {
+export function extraFiles(baseDir: string, files: Map<string, unknown>): Drift[] {
   const out: Drift[] = [];
   const walk = (d: string): void => {
     for (const e of readdirSync(d).sort()) {
       const p = join(d, e);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (!files.has(relative(baseDir, p))) out.push({ path: p, diff: unifiedDiff(readFileSync(p, 'utf8'), '', `${p} (committed)`, '/dev/null') });
+      const have = readCommitted(p);
+      if (have.kind === 'other' && have.what === 'a directory') walk(p);
+      else if (!files.has(relative(baseDir, p))) {
+        out.push({ path: p, diff: have.kind === 'file' ? unifiedDiff(maskUnknown(have.text), '', `${p} (committed)`, '/dev/null') : `${p}: ${have.kind === 'other' ? have.what : 'gone'}, not generated\n` });
+      }
     }
   };
-  if (existsSync(baseDir)) walk(baseDir);
+  let isDir = false;
+  try {
+    isDir = statSync(baseDir).isDirectory();
+  } catch {
+    // missing: checkDrift reports every file
+  }
+  if (isDir) walk(baseDir);
   return out;
 }
 
-/** A unified diff of two texts (line-based, LCS, 3 lines of context). */
+/**
+ * A unified diff of two texts (3 lines of context), by the `diff` package: a missing final
+ * newline shows as "\ No newline at end of file", so a change of only that is never empty.
+ */
 export function unifiedDiff(a: string, b: string, nameA: string, nameB: string): string {
-  const x = a === '' ? [] : a.replace(/\n$/, '').split('\n');
-  const y = b === '' ? [] : b.replace(/\n$/, '').split('\n');
-  const n = x.length;
-  const m = y.length;
-  // LCS table from the end; fine for config-sized files
-  const lcs: Uint32Array[] = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-  type Op = { t: ' ' | '-' | '+'; s: string; ai: number; bi: number };
-  const ops: Op[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n || j < m) {
-    if (i < n && j < m && x[i] === y[j]) ops.push({ t: ' ', s: x[i], ai: i++, bi: j++ });
-    else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) ops.push({ t: '-', s: x[i], ai: i++, bi: j });
-    else ops.push({ t: '+', s: y[j], ai: i, bi: j++ });
-  }
-  const lines = [`--- ${nameA}`, `+++ ${nameB}`];
-  const CONTEXT = 3;
-  let k = 0;
-  while (k < ops.length) {
-    if (ops[k].t === ' ') {
-      k++;
-      continue;
-    }
-    let start = Math.max(0, k - CONTEXT);
-    let end = k;
-    // extend the hunk while changes are within 2*CONTEXT of each other
-    for (let q = k; q < ops.length; q++) {
-      if (ops[q].t !== ' ') end = q;
-      else if (q - end > 2 * CONTEXT) break;
-    }
-    const stop = Math.min(ops.length, end + CONTEXT + 1);
-    const hunk = ops.slice(start, stop);
-    const aStart = hunk[0].ai + 1;
-    const bStart = hunk[0].bi + 1;
-    const aLen = hunk.filter((o) => o.t !== '+').length;
-    const bLen = hunk.filter((o) => o.t !== '-').length;
-    lines.push(`@@ -${aLen ? aStart : aStart - 1},${aLen} +${bLen ? bStart : bStart - 1},${bLen} @@`);
-    for (const o of hunk) lines.push(`${o.t}${o.s}`);
-    k = stop;
-    start = stop;
-  }
-  return lines.join('\n') + '\n';
+  const lib = require('diff') as typeof import('diff');
+  return lib.createTwoFilesPatch(nameA, nameB, a, b, undefined, undefined, { context: 3, headerOptions: lib.FILE_HEADERS_ONLY });
 }

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FileSet } from '../../src/render/files.js';
-import { writeFileAtomic, writeTree } from '../../src/io/write.js';
+import { writeError, writeFileAtomic, writeTree } from '../../src/io/write.js';
 import { WriteError } from '../../src/diagnostics/errors.js';
+import { unifiedDiff } from '../../src/io/drift.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'lbbake-write-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -36,5 +37,25 @@ describe('writes that cannot half-happen', () => {
     expect(() => writeFileAtomic(join(tmp, 'c', 'dir-in-the-way'), 'x')).toThrow(WriteError);
     expect(readFileSync(f, 'utf8')).toBe('old\n');
     expect(readdirSync(join(tmp, 'c')).sort()).toEqual(['dir-in-the-way', 'f.txt']);
+  });
+
+  it('a failure names the path asked for, never a temporary file, with the reason in words', () => {
+    const target = join(tmp, 'ro', 'user-data.yaml');
+    for (const [code, words] of [['EROFS', 'the file system is read-only'], ['EACCES', 'permission denied'], ['ENOSPC', 'no space left on the device'], ['EISDIR', 'it is a directory']]) {
+      const err = Object.assign(new Error(`${code}: x, open '${join(tmp, 'ro', '.6376d518.lbbake-tmp')}'`), { code, path: join(tmp, 'ro', '.6376d518.lbbake-tmp') });
+      const e = writeError(target, err);
+      expect(e.message).toBe(`cannot write ${target}: ${words}; nothing was written (previous output is unchanged)`);
+      expect(e.message).not.toContain('lbbake-tmp');
+    }
+    writeFileSync(join(tmp, 'plain'), 'x');
+    expect(() => writeFileAtomic(join(tmp, 'plain', 'a', 'b'), 'x')).toThrow(`cannot write ${join(tmp, 'plain', 'a', 'b')}: ${join(tmp, 'plain')} is a file, not a directory`);
+    expect(() => writeTree(join(tmp, 'plain'), set({ x: 'y' }))).toThrow(`${join(tmp, 'plain')} is a file; -o needs a directory`);
+  });
+});
+
+describe('--check diffs', () => {
+  it('a change of only the final newline shows, by the diff package', () => {
+    const d = unifiedDiff('a\nb\n', 'a\nb', 'x (committed)', 'x (generated)');
+    expect(d).toBe('--- x (committed)\n+++ x (generated)\n@@ -1,2 +1,2 @@\n a\n-b\n+b\n\\ No newline at end of file\n');
   });
 });
