@@ -1,13 +1,32 @@
-import yargs, { type Argv } from 'yargs';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
 import { EXIT, InternalError, REPORT_BUGS, UsageError, WriteError } from '../diagnostics/errors.js';
+import { STDIN_FILE } from '../io/load.js';
+import { PKG_ROOT } from '../io/paths.js';
 import type { Io } from './common.js';
+
+const require = createRequire(import.meta.url);
+// yargs' CommonJS build: its help wraps at word boundaries (the ESM build cuts words in two)
+const yargs = require('yargs') as typeof import('yargs').default;
+
+/** lbbake's own version, from its package.json (never the project that installed it). */
+export function lbbakeVersion(): string {
+  try {
+    const v = (JSON.parse(readFileSync(join(PKG_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version;
+    return typeof v === 'string' ? v : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 export { EXIT } from '../diagnostics/errors.js';
 export type { Io } from './common.js';
 
 
 /** A subcommand's options and its handler, which returns the exit code. */
-interface CommandModule {
+export interface CommandModule {
   builder: (y: Argv) => Argv<any>;
   handler: (args: any, io: Io) => number | Promise<number>;
 }
@@ -17,7 +36,7 @@ interface CommandModule {
  * time: the Packer generator alone costs ~20 ms to import). Adding a command = one file in
  * commands/ (exporting builder and handler) + one entry here.
  */
-const COMMANDS: Array<{ command: string; describe: string; load: () => Promise<CommandModule> }> = [
+export const COMMANDS: Array<{ command: string; describe: string; load: () => Promise<CommandModule> }> = [
   { command: 'validate <file>', describe: 'check lb.yaml and print every problem with line:col and a fix', load: () => import('./commands/validate.js') },
   { command: 'render <file>', describe: 'write the files one node ends up with, as a root-relative tree (default output/<name>/<node>/)', load: () => import('./commands/render.js') },
   { command: 'gen-userdata <file>', describe: 'write cloud-init user-data (#cloud-config) to stdout or -o FILE', load: () => import('./commands/gen-userdata.js') },
@@ -42,6 +61,8 @@ const EXAMPLES: Array<[string, string]> = [
  */
 export async function main(argv: string[], io: Io): Promise<number> {
   let code: number = EXIT.OK;
+  // `-` is standard input; yargs would read it as an empty option name
+  argv = argv.map((a) => (a === '-' ? STDIN_FILE : a));
   let parser = yargs(argv)
     .scriptName('lbbake')
     .usage('$0 <command> [options]\n\nTurns one lb.yaml into keepalived + haproxy configs, cloud-init user-data and Packer projects.')
@@ -64,7 +85,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   parser = parser
     .demandCommand(1, `name a command: ${COMMANDS.map((c) => c.command.split(' ')[0]).join(', ')}`)
     .strict()
-    .version()
+    .version(lbbakeVersion())
     .help()
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
@@ -86,6 +107,12 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (err instanceof UsageError) {
       io.stderr(`lbbake: ${err.message}\nRun lbbake --help for usage.\n`);
       return EXIT.USAGE;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (!(err instanceof InternalError) && typeof e?.code === 'string' && typeof e.syscall === 'string') {
+      // the environment refused an operation lbbake did not expect to fail: say which, no stack
+      io.stderr(`lbbake: cannot ${e.syscall}${e.path ? ` ${e.path}` : ''}: ${e.code}\n`);
+      return EXIT.INVALID;
     }
     const msg = err instanceof InternalError ? err.message : ((err as Error)?.stack ?? String(err));
     io.stderr(`lbbake: internal error: ${msg}\n${REPORT_BUGS}\n`);

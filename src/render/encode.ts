@@ -107,7 +107,7 @@ export function countedSize(payload: Buffer, cloud: Cloud): number {
  * cloud's limit. Returns an error diagnostic naming the limit, the size and the fix, or
  * undefined when it fits.
  */
-export function checkCloudLimit(payload: Buffer, cloud: Cloud): Diagnostic | undefined {
+export function checkCloudLimit(payload: Buffer, cloud: Cloud, how: { encoding?: Encoding; toFile?: boolean } = {}): Diagnostic | undefined {
   const c = CLOUD_LIMITS[cloud];
   const size = countedSize(payload, cloud);
   if (size <= c.limit) return undefined;
@@ -116,9 +116,15 @@ export function checkCloudLimit(payload: Buffer, cloud: Cloud): Diagnostic | und
   if (!isGzip(payload)) {
     const z = gzipSync(payload, { level: 9 });
     const zsize = countedSize(z, cloud);
+    // a fix that works as given: gzip is binary, so it needs -o (which then gzips by itself when no --encoding is given)
+    const use = how.toFile
+      ? '--encoding gzip (binary) or --encoding gzip+base64 (text)'
+      : how.encoding === undefined
+        ? `-o FILE (lbbake then writes it gzip-compressed) or --encoding gzip+base64 (text, on stdout)`
+        : '--encoding gzip+base64 (text), or --encoding gzip with -o FILE (binary)';
     fix =
       zsize <= c.limit
-        ? `use --encoding gzip (or gzip+base64): cloud-init unpacks it, and it is ${zsize} ${what}, which fits`
+        ? `use ${use}: cloud-init unpacks gzip, and it is ${zsize} ${what} compressed, which fits`
         : `even gzip gives ${zsize} ${what}; bake the configs into an image (lbbake gen-packer) and pass only the secrets as user-data (--secrets-only)`;
   } else {
     fix = 'bake the configs into an image (lbbake gen-packer) and pass only the secrets as user-data (--secrets-only), or split the services over several LB pairs';
@@ -136,6 +142,8 @@ export interface UserdataFlags {
   encoding?: Encoding;
   mime?: boolean;
   cloud?: Cloud;
+  /** Written to a file (-o), so binary output is possible: shapes the fix a size error suggests. */
+  toFile?: boolean;
 }
 
 /**
@@ -144,6 +152,6 @@ export interface UserdataFlags {
  */
 export function encodeForCloud(text: string, flags: UserdataFlags): Encoded & { diagnostics: Diagnostic[] } {
   const enc = encodeUserdata(text, { encoding: flags.encoding ?? 'plain', mime: flags.mime ?? false });
-  const d = flags.cloud ? checkCloudLimit(enc.payload, flags.cloud) : undefined;
+  const d = flags.cloud ? checkCloudLimit(enc.payload, flags.cloud, { encoding: flags.encoding, toFile: flags.toFile }) : undefined;
   return { ...enc, diagnostics: d ? [d] : [] };
 }

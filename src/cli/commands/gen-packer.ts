@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { replaceable, replaceTree } from '../../io/packer-output.js';
+import { notReplaceable, replaceTree } from '../../io/packer-output.js';
 import { packerProject, type Profile, PROFILES } from '../../render/packer/project.js';
 import { checkDrift, extraFiles } from '../../io/drift.js';
-import { type Common, type Io, loadModel, reportDrift } from '../common.js';
+import { type Common, type Io, loadModel, printJson, reportDrift } from '../common.js';
 import { EXIT, UsageError } from '../../diagnostics/errors.js';
 
 export const builder = (y: Argv) =>
@@ -19,22 +19,23 @@ export const builder = (y: Argv) =>
     .option('check', { type: 'boolean', default: false, describe: 'write nothing; exit 1 with a diff if DIR differs from what lb.yaml generates (for CI)' });
 
 export function handler(a: Common & { o?: string; profile: Profile | 'both'; check: boolean }, io: Io): number {
-  const m = loadModel(a, io);
-  if (typeof m === 'number') return m;
+  const loaded = loadModel(a, io);
+  if (typeof loaded === 'number') return loaded;
+  const m = loaded.model;
   const dir = a.o ?? join(io.cwd, 'output', m.name, 'packer');
-  if (a.check) {
-    const profiles = a.profile === 'both' ? PROFILES : [a.profile];
-    const files = packerProject(m, { profiles });
-    const want = new Map([...files].map(([k, f]) => [k, f.content]));
-    return reportDrift([...checkDrift(want, dir), ...extraFiles(dir, want)], io);
-  }
-  if (!replaceable(dir)) {
-    throw new UsageError(`${dir} exists and was not written by gen-packer; pick an empty or new directory with -o`);
-  }
   const profiles = a.profile === 'both' ? PROFILES : [a.profile];
   const files = packerProject(m, { profiles });
-  replaceTree(dir, files);
-  if (!a.json) {
+  if (a.check) {
+    // the project holds no secrets (the image gets placeholders), so it compares as is
+    const want = new Map([...files].map(([k, f]) => [k, f.content]));
+    const { drifts, notes } = checkDrift(want, dir);
+    return reportDrift(a, io, loaded, [...drifts, ...extraFiles(dir, want)], notes);
+  }
+  const refused = notReplaceable(dir);
+  if (refused) throw new UsageError(refused);
+  const written = replaceTree(dir, files);
+  if (a.json) printJson(a, io, loaded.diagnostics, { wrote: written });
+  else {
     const first = profiles.includes('modern') ? 'modern' : '1.6';
     io.stderr(
       `wrote a Packer project (${files.size} files; profile${profiles.length > 1 ? 's' : ''} ${profiles.join(', ')}) under ${dir}\n` +
