@@ -167,6 +167,13 @@ describe('--version, --json, --help', () => {
       expect(() => JSON.parse(r.stdout), `${args.join(' ')}: ${r.stdout.slice(0, 200)}`).not.toThrow();
       expect(r.stdout).not.toContain('#cloud-config');
     }
+    // drift: the diff is inside the document, not after it
+    writeFileSync(lb, readFileSync(lb, 'utf8').replace('routerId: 18', 'routerId: 19'));
+    const d = await run(['render', lb, '--node', 'lb-0', '-o', join(out, 'r'), '--check', '--json']);
+    expect(d.code).toBe(1);
+    const doc = JSON.parse(d.stdout);
+    expect(doc.upToDate).toBe(false);
+    expect(doc.drift[0].diff).toContain('+    virtual_router_id 19');
   });
 
   /** Every describe text a command's builder declares. */
