@@ -22,6 +22,7 @@ PKGS=(
   python3             # boot agent, lab stand-ins
   pyflakes3           # boot agent lint
   openssl             # lab TLS certificates
+  awscli              # the real EC2 client (v2) that drives the cloud lab's emulated EC2 API
   ca-certificates
 )
 missing=()

@@ -4,15 +4,14 @@
  * name, a hang or a secret. Rows run the real bin (child process, bounded in time).
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../helpers/tmp.js';
 import { EXAMPLE, lbbake } from '../helpers/cli.js';
 import { run } from '../helpers/io.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'lbbake-flags-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = useTempDir('lbbake-flags');
 const example = readFileSync(EXAMPLE, 'utf8');
 
 /** A fresh folder holding lb.yaml (optionally edited); returns the folder. */

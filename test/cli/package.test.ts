@@ -5,14 +5,13 @@
  * project, and its bins work there, `--version` printing lbbake's own version.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '../helpers/tmp.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const work = mkdtempSync(join(tmpdir(), 'lbbake-ux-pack-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = useTempDir('lbbake-ux-pack');
 const OWN_VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
 
 const sh = (cmd: string, args: string[], cwd: string) =>

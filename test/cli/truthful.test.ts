@@ -2,17 +2,16 @@
  * Accepted but wrong: commands that succeeded while doing less than they said, or printing
  * what they must not. Each test failed before its fix.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '../helpers/tmp.js';
 import { parse } from 'yaml';
 import { COMMANDS, type CommandModule } from '../../src/cli/main.js';
 import { EXAMPLE, lbbake, ROOT } from '../helpers/cli.js';
 import { run } from '../helpers/io.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'lbbake-truth-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = useTempDir('lbbake-truth');
 
 function project(name: string, edit: (t: string) => string = (t) => t): string {
   const d = join(tmp, name);
