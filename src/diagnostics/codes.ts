@@ -81,3 +81,24 @@ export type Code = keyof typeof CODES | `YAML_${YamlErrorCode}`;
 export function isKnownCode(code: string): code is Code {
   return Object.hasOwn(CODES, code) || /^YAML_[A-Z0-9_]+$/.test(code);
 }
+
+const STAGE_LABEL: Record<Stage, string> = {
+  file: 'reading the file',
+  yaml: 'YAML',
+  schema: 'schema',
+  secrets: 'secrets',
+  rules: 'semantic rules',
+  output: 'output',
+};
+
+/** The README's list of codes (between the codes markers), generated from CODES. */
+export function codesTable(): string {
+  const lines = ['| code | severity | stage | meaning |', '|---|---|---|---|'];
+  for (const [code, c] of Object.entries(CODES) as Array<[keyof typeof CODES, (typeof CODES)[keyof typeof CODES]]>) {
+    lines.push(`| \`${code}\` | ${c.severity} | ${STAGE_LABEL[c.stage]} | ${c.summary.replace(/\|/g, '\\|')} |`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export const CODES_BEGIN = '<!-- codes:begin (generated from src/diagnostics/codes.ts by npm run gen:docs) -->';
+export const CODES_END = '<!-- codes:end -->';

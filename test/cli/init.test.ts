@@ -1,15 +1,14 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { defaultSchemaRef } from '../../src/cli/commands/init.js';
 import { defaultStarter, renderStarter, starterFromEnv } from '../../src/render/starter.js';
 import { compile } from '../../src/compile/compile.js';
 import { run } from '../helpers/io.js';
+import { useTempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'lbbake-ux-init-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDir('lbbake-ux-init');
 
 /** The install guide's variables, verbatim. */
 const GUIDE = {

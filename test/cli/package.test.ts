@@ -1,12 +1,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '../helpers/tmp.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
-const work = mkdtempSync(join(tmpdir(), 'lbbake-ux-pack-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = useTempDir('lbbake-ux-pack');
 
 const sh = (cmd: string, args: string[], cwd: string) =>
   spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 240_000, env: { ...process.env, npm_config_update_notifier: 'false' } });

@@ -2,18 +2,17 @@
  * Hostile input to the generator: every case ends in a clean diagnostic and exit 1 — never a
  * stack trace, never an injected line in a generated file.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile/compile.js';
 import { renderHaproxy, renderKeepalived } from '../../src/render/node.js';
 import { InternalError } from '../../src/diagnostics/errors.js';
 import { lbbake, EXAMPLE } from '../helpers/cli.js';
 import { readFileSync } from 'node:fs';
+import { useTempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'lbbake-hostile-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = useTempDir('lbbake-hostile');
 const example = readFileSync(EXAMPLE, 'utf8');
 
 function file(name: string, content: string | Buffer): string {

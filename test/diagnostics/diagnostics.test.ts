@@ -1,11 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXAMPLE, run } from '../helpers/io.js';
+import { useTempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'lbbake-ux-diag-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDir('lbbake-ux-diag');
 
 // routerId 300 on line 13: an error with a known line:col
 const bad = join(dir, 'bad.yaml');

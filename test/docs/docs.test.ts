@@ -1,31 +1,113 @@
-import { readFileSync } from 'node:fs';
+/**
+ * The docs are part of the contract: generated tables match their sources, and every YAML block
+ * in README.md and docs/*.md is tagged and checked. A block is fenced as
+ *   ```yaml lb.yaml            a complete lb.yaml: must validate with no errors
+ *   ```yaml lb.yaml-fragment   part of one: merged over examples/k8s-apiserver.yaml, must validate
+ *   ```yaml other              anything else (cloud-config, CI files): must parse as YAML
+ * An untagged ```yaml block fails, so examples can never silently go unchecked.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { compile } from '../../src/compile/compile.js';
+import { CODES_BEGIN, CODES_END, codesTable } from '../../src/diagnostics/codes.js';
 import { ROOT } from '../helpers/cli.js';
 // @ts-expect-error plain JS module
 import { BEGIN, END, table } from '../../scripts/schema-table.mjs';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const docs = [
+  { file: 'README.md', text: readme },
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => ({ file: `docs/${f}`, text: readFileSync(join(ROOT, 'docs', f), 'utf8') })),
+];
+const example = parse(readFileSync(join(ROOT, 'examples', 'k8s-apiserver.yaml'), 'utf8')) as Record<string, unknown>;
+
+interface Block {
+  file: string;
+  line: number;
+  tag: string;
+  body: string;
+}
+
+const blocks: Block[] = docs.flatMap(({ file, text }) =>
+  [...text.matchAll(/^```yaml([^\n]*)\n([\s\S]*?)^```/gm)].map((m) => ({
+    file,
+    line: text.slice(0, m.index).split('\n').length,
+    tag: m[1].trim(),
+    body: m[2],
+  })),
+);
+
+/** Deep merge: mappings merge key by key, everything else (lists too) replaces. */
+function merge(base: unknown, over: unknown): unknown {
+  if (base && over && typeof base === 'object' && typeof over === 'object' && !Array.isArray(base) && !Array.isArray(over)) {
+    const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(over as Record<string, unknown>)) out[k] = merge(out[k], v);
+    return out;
+  }
+  return over;
+}
+
+const errorsOf = (text: string) => compile(text).diagnostics.filter((d) => d.severity === 'error');
 
 describe('README', () => {
   it('config reference is generated from the current schema', () => {
     const a = readme.indexOf(BEGIN);
     const b = readme.indexOf(END);
     expect(a).toBeGreaterThan(0);
-    expect(readme.slice(a + BEGIN.length + 1, b), 'run node scripts/schema-table.mjs --write').toBe(table());
+    expect(readme.slice(a + BEGIN.length + 1, b), 'run npm run gen:docs').toBe(table());
   });
 
-  it('every complete lb.yaml example in the docs validates', () => {
-    const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]).filter((b) => /^version: 1$/m.test(b));
-    for (const b of blocks) {
-      const res = compile(b);
-      expect(res.diagnostics.filter((d) => d.severity === 'error'), b).toEqual([]);
-    }
+  it('the list of diagnostic codes is generated from src/diagnostics/codes.ts', () => {
+    const a = readme.indexOf(CODES_BEGIN);
+    const b = readme.indexOf(CODES_END);
+    expect(a).toBeGreaterThan(0);
+    expect(readme.slice(a + CODES_BEGIN.length + 1, b), 'run npm run gen:docs').toBe(codesTable());
   });
 
   it('names the two commands', () => {
     expect(readme).toContain('npm ci && npm run example');
     expect(readme).toContain('npm test');
+  });
+});
+
+describe('YAML examples in README.md and docs/', () => {
+  it('every ```yaml block is tagged lb.yaml, lb.yaml-fragment or other', () => {
+    const bad = blocks.filter((b) => !['lb.yaml', 'lb.yaml-fragment', 'other'].includes(b.tag));
+    expect(bad.map((b) => `${b.file}:${b.line} \`\`\`yaml ${b.tag}`)).toEqual([]);
+  });
+
+  it('there are complete examples and fragments to check', () => {
+    expect(blocks.filter((b) => b.tag === 'lb.yaml').length).toBeGreaterThanOrEqual(1);
+    expect(blocks.filter((b) => b.tag === 'lb.yaml-fragment').length).toBeGreaterThanOrEqual(1);
+  });
+
+  for (const b of blocks.filter((x) => x.tag === 'lb.yaml')) {
+    it(`${b.file}:${b.line} (complete lb.yaml) validates`, () => {
+      expect(errorsOf(b.body)).toEqual([]);
+    });
+  }
+
+  for (const b of blocks.filter((x) => x.tag === 'lb.yaml-fragment')) {
+    it(`${b.file}:${b.line} (fragment, merged over the bundled example) validates`, () => {
+      const merged = merge(example, parse(b.body));
+      expect(errorsOf(JSON.stringify(merged))).toEqual([]);
+    });
+  }
+
+  for (const b of blocks.filter((x) => x.tag === 'other')) {
+    it(`${b.file}:${b.line} parses as YAML`, () => {
+      expect(() => parse(b.body)).not.toThrow();
+    });
+  }
+
+  it('a broken example is caught (the check can fail)', () => {
+    expect(errorsOf('version: 1\nname: x\n').length).toBeGreaterThan(0);
+    const merged = merge(example, parse('vrrp: { routerId: 300 }'));
+    expect(errorsOf(JSON.stringify(merged)).map((d) => d.code)).toContain('OUT_OF_RANGE');
   });
 });

@@ -1,13 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { FileSet } from '../../src/render/files.js';
 import { writeFileAtomic, writeTree } from '../../src/io/write.js';
 import { WriteError } from '../../src/diagnostics/errors.js';
+import { useTempDir } from '../helpers/tmp.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'lbbake-write-'));
-afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+const tmp = useTempDir('lbbake-write');
 
 const set = (entries: Record<string, string>): FileSet =>
   new Map(Object.entries(entries).map(([k, v]) => [k, { content: v, mode: '0644', owner: 'root:root' }]));

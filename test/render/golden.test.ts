@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { FIXTURES, fixtureNames, generatedTree, loadFixture, readTree, writeGolden } from '../helpers/golden.js';
 
 const update = process.env.UPDATE_GOLDEN === '1';
+// regenerating in CI would make every golden comparison pass by construction
+if (update && process.env.CI === 'true') throw new Error('UPDATE_GOLDEN=1 refuses to run with CI=true: golden files are reviewed and committed, never regenerated in CI');
 
 describe('golden output trees', () => {
   const names = fixtureNames();

@@ -1,17 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { hookFiles, hookScript } from '../../src/render/hooks.js';
 import { compile } from '../../src/compile/compile.js';
 import { renderKeepalived } from '../../src/render/node.js';
 import { missing, shellcheckText } from '../helpers/tools.js';
 import { EXAMPLE } from '../helpers/io.js';
+import { useTempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'lbbake-ux-hooks-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDir('lbbake-ux-hooks');
 
 function withCloud(cloud: object) {
   const doc = parse(readFileSync(EXAMPLE, 'utf8'));

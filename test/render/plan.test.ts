@@ -1,12 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { EXAMPLE, run } from '../helpers/io.js';
+import { useTempDir } from '../helpers/tmp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'lbbake-ux-explain-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = useTempDir('lbbake-ux-explain');
 
 function variant(name: string, edit: (doc: any) => void): string {
   const doc = parse(readFileSync(EXAMPLE, 'utf8'));

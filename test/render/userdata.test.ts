@@ -4,10 +4,9 @@
  * the gen-userdata CLI flags.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AGENT_PATHS, metadataModeFiles, secretsUserdata } from '../../src/render/agent.js';
 import { secretValues } from '../../src/render/agent-secrets.js';
@@ -16,11 +15,11 @@ import { main } from '../../src/cli/main.js';
 import { userdataForMetadata } from '../../src/render/userdata.js';
 import { cloudInitSchema, missing, tempFile } from '../helpers/tools.js';
 import { exampleText, modelOf } from '../agent/harness.js';
+import { useTempDir } from '../helpers/tmp.js';
 
 const m = modelOf(exampleText());
 const secrets = secretValues(m);
-const work = mkdtempSync(join(tmpdir(), 'lba-ud-'));
-afterAll(() => rmSync(work, { recursive: true, force: true }));
+const work = useTempDir('lba-ud');
 /** A copy of the example: the CLI keeps the secrets it generates beside it (lb.secrets.yaml). */
 const FILE = join(work, 'lb.yaml');
 writeFileSync(FILE, exampleText());
