@@ -23,6 +23,7 @@ PKGS=(
   pyflakes3           # boot agent lint
   openssl             # lab TLS certificates
   dnsmasq-base        # the live suite's DNS server for DNS backends (-base: the binary, no service)
+  awscli              # the real EC2 client (v2) that drives the cloud lab's emulated EC2 API
   ca-certificates
 )
 missing=()

@@ -121,6 +121,7 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
         'qemu_cpus             = 1',
         'qemu_memory           = 1024',
         `qemu_output_directory = "${out}"`,
+        `manifest_path         = "${join(RUN, 'packer-manifest.json')}"`,
         `qemu_seed_dir         = "${seed}"`,
         `qemu_ssh_host         = "${PACKER_IP}"`,
         'qemu_skip_nat_mapping = true',
@@ -139,7 +140,8 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     const t0 = Date.now();
     const r = await run(
       'ip',
-      ['netns', 'exec', NS, 'env', 'CHECKPOINT_DISABLE=1', 'PACKER_LOG=1', `PACKER_LOG_PATH=${join(RUN, 'packer.log')}`,
+      // the cache and the manifest go to the run directory, never into the work tree
+      ['netns', 'exec', NS, 'env', 'CHECKPOINT_DISABLE=1', 'PACKER_LOG=1', `PACKER_LOG_PATH=${join(RUN, 'packer.log')}`, `PACKER_CACHE_DIR=${join(RUN, 'packer_cache')}`,
         'packer', 'build', '-only=qemu.lb', `-var-file=${varFile}`, join(project, '1.6')],
       40 * 60_000,
     );

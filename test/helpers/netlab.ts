@@ -13,6 +13,16 @@
  *   lbl-<pid>-m3   198.18.0.24        a fourth apiserver stand-in, started on demand (startBackend('m3'))
  *   lbl-<pid>-dns  198.18.0.53        dnsmasq serving DNS_NAME from a hosts file, started on demand
  *
+ * A cloud lab (NetLab.create({ cloud: ... }), see test/helpers/cloudlab.ts) differs: the LB NICs are
+ * named like a cloud's (ens5) with fixed MACs, the client sits in its own subnet behind a router
+ *
+ *   lbl-<pid>-rt   eth0 198.18.0.1/24 on br0 (+ .252 API, .253 metadata), eth1 198.18.1.1/24
+ *   lbl-<pid>-cl   eth0 198.18.1.50/24, default via 198.18.1.1 (not on the bridge)
+ *
+ * and the router sends VIP traffic where the emulated cloud says (test/helpers/lab/cloud.py), so a
+ * gratuitous ARP from a node moves nothing. Nodes see overlays of /etc and /usr whose upper layers
+ * are their trees, so files under /etc/lbbake and /usr/libexec/keepalived are theirs too.
+ *
  * Namespace names carry the owning process id, so labs of parallel test files never collide and
  * a lab whose owner died (interrupted run) is recognised and removed by the next one.
  * Every wait is bounded; destroy() is idempotent and also runs on exit/SIGINT/SIGTERM.
@@ -57,7 +67,7 @@ export const DNS_NAME = 'api.lab.test';
 export type LbName = (typeof LB_NODES)[number]['name'];
 export type BackendName = (typeof ALL_BACKENDS)[number]['name'];
 
-const LAB_DIR = join(PKG_ROOT, 'test', 'helpers', 'lab');
+export const LAB_DIR = join(PKG_ROOT, 'test', 'helpers', 'lab');
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const BRIDGE_MAC = '02:00:5e:18:00:01';
 
@@ -291,8 +301,42 @@ function installExitHooks(): void {
   }
 }
 
+/** How a lab differs from the LAN lab (defaults: eth0, client on the bridge). */
+export interface LabOptions {
+  /** Name of the LB nodes' NIC (default eth0). */
+  lbNic?: string;
+  /** Cloud lab: routed client behind the router namespace `rt` (see the header). */
+  cloud?: boolean;
+  /** The VIP the client probes (default VIP). */
+  vip?: string;
+}
+
+/** Cloud lab addressing (LabOptions.cloud). */
+export const CLOUD_NET = {
+  router: '198.18.0.1',
+  api: '198.18.0.252',
+  metadata: '198.18.0.253',
+  routerClientSide: '198.18.1.1',
+  client: '198.18.1.50',
+  clientSubnet: '198.18.1.0/24',
+  /** What the lab's emulated VPC spans (the LB subnet and the client subnet). */
+  vpcCidr: '198.18.0.0/23',
+  lbSubnet: '198.18.0.0/24',
+} as const;
+
+/** The fixed MAC of a cloud-lab node's NIC (IMDS names interfaces by MAC). */
+export function nodeMac(node: LbName): string {
+  const last = LB_NODES.find((n) => n.name === node)!.address.split('.')[3];
+  return `02:00:5e:18:00:${Number(last).toString(16).padStart(2, '0')}`;
+}
+
 export class NetLab {
   readonly dir: string;
+  readonly lbNic: string;
+  readonly cloud: boolean;
+  readonly vip: string;
+  /** Extra environment for keepalived (and so its scripts), e.g. URL overrides of a cloud lab. */
+  keepalivedEnv: Record<string, string> = {};
   private readonly nodes = new Map<LbName, NodeState>();
   private backendProcs: ChildProcess[] = [];
   private watchers = new Set<ChildProcess>();
@@ -302,8 +346,11 @@ export class NetLab {
   /** When set, every node started afterwards gets this /etc/resolv.conf (else the host's). */
   resolvConf: string | undefined;
 
-  private constructor() {
+  private constructor(opts: LabOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'lbl-lab-'));
+    this.lbNic = opts.lbNic ?? 'eth0';
+    this.cloud = opts.cloud ?? false;
+    this.vip = opts.vip ?? VIP;
   }
 
   /** Namespace name of a lab member: sw, lb0, lb1, m0..m2, cl. */
@@ -320,10 +367,10 @@ export class NetLab {
   }
 
   /** Builds the network and starts the backends; LB nodes are started with startNode(). */
-  static async create(): Promise<NetLab> {
+  static async create(opts: LabOptions = {}): Promise<NetLab> {
     cleanStale();
     installExitHooks();
-    const lab = new NetLab();
+    const lab = new NetLab(opts);
     liveLabs.add(lab);
     try {
       lab.build();
@@ -340,28 +387,53 @@ export class NetLab {
     const members: Array<[string, string]> = [
       ...LB_NODES.map((n) => [n.role, n.address] as [string, string]),
       ...ALL_BACKENDS.map((b) => [b.name, b.address] as [string, string]),
-      ['cl', CLIENT],
+      this.cloud ? ['rt', CLOUD_NET.router] : ['cl', CLIENT],
       ['md', METADATA],
       ['dns', DNS_SERVER],
     ];
-    for (const [role] of [['sw'], ...members]) must('ip', ['netns', 'add', this.ns(role)]);
+    for (const [role] of [['sw'], ...members, ...(this.cloud ? [['cl']] : [])]) must('ip', ['netns', 'add', this.ns(role)]);
     must('ip', ['-n', sw, 'link', 'add', 'br0', 'address', BRIDGE_MAC, 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0']);
     must('ip', ['-n', sw, 'link', 'set', 'br0', 'up']);
     must('ip', ['-n', sw, 'link', 'set', 'lo', 'up']);
     for (const [role, addr] of members) {
       const ns = this.ns(role);
-      must('ip', ['-n', sw, 'link', 'add', `p-${role}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+      const lb = LB_NODES.find((n) => n.role === role);
+      const nic = lb ? this.lbNic : 'eth0';
+      must('ip', ['-n', sw, 'link', 'add', `p-${role}`, 'type', 'veth', 'peer', 'name', nic, 'netns', ns]);
       must('ip', ['-n', sw, 'link', 'set', `p-${role}`, 'master', 'br0', 'up']);
+      if (lb && this.cloud) must('ip', ['-n', ns, 'link', 'set', nic, 'address', nodeMac(lb.name)]);
       must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
-      must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
-      must('ip', ['-n', ns, 'link', 'set', 'eth0', 'up']);
+      must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', nic]);
+      must('ip', ['-n', ns, 'link', 'set', nic, 'up']);
+      if (lb && this.cloud) must('ip', ['-n', ns, 'route', 'replace', CLOUD_NET.clientSubnet, 'via', CLOUD_NET.router, 'dev', nic]);
     }
+    if (this.cloud) this.buildRouter();
     // TLS material for the apiserver stand-ins
     must('openssl', [
       'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
       '-subj', '/CN=lbbake-lab-apiserver', '-keyout', join(this.dir, 'key.pem'), '-out', join(this.dir, 'cert.pem'),
     ]);
     mkdirSync(join(this.dir, 'state'), { recursive: true });
+  }
+
+  /**
+   * The cloud lab's router (VPC fabric): the client's only way to the LB subnet. Its VIP/32 route
+   * is set by the cloud emulator running in it; until then the VIP is unreachable.
+   */
+  private buildRouter(): void {
+    const rt = this.ns('rt');
+    const cl = this.ns('cl');
+    for (const a of [CLOUD_NET.api, CLOUD_NET.metadata]) must('ip', ['-n', rt, 'addr', 'add', `${a}/32`, 'dev', 'eth0']);
+    must('ip', ['-n', rt, 'link', 'add', 'eth1', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', cl]);
+    must('ip', ['-n', rt, 'addr', 'add', `${CLOUD_NET.routerClientSide}/24`, 'dev', 'eth1']);
+    must('ip', ['-n', rt, 'link', 'set', 'eth1', 'up']);
+    must('ip', ['-n', cl, 'link', 'set', 'lo', 'up']);
+    must('ip', ['-n', cl, 'addr', 'add', `${CLOUD_NET.client}/24`, 'dev', 'eth0']);
+    must('ip', ['-n', cl, 'link', 'set', 'eth0', 'up']);
+    must('ip', ['-n', cl, 'route', 'add', 'default', 'via', CLOUD_NET.routerClientSide]);
+    must('ip', ['netns', 'exec', rt, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1']);
+    // the VPC fabric never learns the VIP from ARP: only this route (set by the emulator) delivers it
+    must('ip', ['-n', rt, 'route', 'replace', 'unreachable', `${this.vip}/32`]);
   }
 
   private async startBackends(): Promise<void> {
@@ -427,8 +499,9 @@ export class NetLab {
     const root = this.nodeRoot(node);
     if (opts.keepalived !== false && !existsSync(join(root, 'etc', 'keepalived', 'keepalived.conf'))) throw new Error(`${node}: no files written`);
     // a restarted node has no VIP left over from a killed keepalived
-    must('ip', ['-n', ns, 'addr', 'flush', 'dev', 'eth0']);
-    must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'eth0']);
+    must('ip', ['-n', ns, 'addr', 'flush', 'dev', this.lbNic]);
+    must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', this.lbNic]);
+    if (this.cloud) must('ip', ['-n', ns, 'route', 'replace', CLOUD_NET.clientSubnet, 'via', CLOUD_NET.router, 'dev', this.lbNic]);
     this.applySysctls(node);
     rmSync(join(root, 'ready'), { force: true });
     // readLog() shows this incarnation of the node only; the previous one is kept as *.log.prev
@@ -440,7 +513,7 @@ export class NetLab {
     const launcher = spawn(
       'ip',
       ['netns', 'exec', ns, 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--mount', '--propagation', 'private',
-        'sh', join(LAB_DIR, 'node-init.sh'), root, PYTHON],
+        'sh', join(LAB_DIR, 'node-init.sh'), root, PYTHON, this.cloud ? 'overlay' : 'bind'],
       { stdio: ['ignore', log, log] },
     );
     closeSync(log);
@@ -495,7 +568,8 @@ export class NetLab {
   }
 
   startKeepalived(node: LbName): void {
-    this.daemon(node, 'keepalived', 'keepalived --dont-fork -l -D -f /etc/keepalived/keepalived.conf');
+    const env = Object.entries(this.keepalivedEnv).map(([k, v]) => `${k}='${v}' `).join('');
+    this.daemon(node, 'keepalived', `${env ? `env ${env}` : ''}keepalived --dont-fork -l -D -f /etc/keepalived/keepalived.conf`);
   }
 
   /** SIGKILLs every haproxy process of the node (master and workers). */
@@ -541,8 +615,8 @@ export class NetLab {
   }
 
   hasVip(node: LbName): boolean {
-    const r = run('ip', ['-n', this.nodeNs(node), '-4', '-o', 'addr', 'show', 'dev', 'eth0']);
-    return r.stdout.includes(` ${VIP}/`);
+    const r = run('ip', ['-n', this.nodeNs(node), '-4', '-o', 'addr', 'show', 'dev', this.lbNic]);
+    return r.stdout.includes(` ${this.vip}/`);
   }
 
   vipHolders(): LbName[] {
@@ -551,14 +625,14 @@ export class NetLab {
 
   /** COUNT sequential requests from the client to VIP:6443 (a new TLS connection each). */
   get(count: number, timeoutS = 2): ProbeResult[] {
-    const r = run('ip', ['netns', 'exec', this.ns('cl'), PYTHON, join(LAB_DIR, 'probe.py'), 'get', VIP, String(PORT),
+    const r = run('ip', ['netns', 'exec', this.ns('cl'), PYTHON, join(LAB_DIR, 'probe.py'), 'get', this.vip, String(PORT),
       String(count), String(timeoutS)], 20_000 + count * timeoutS * 1000);
     return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProbeResult);
   }
 
   /** Starts a background probe: a new TLS connection every intervalS, for at most maxS seconds. */
   watch(intervalS = 0.02, timeoutS = 0.25, maxS = 120): Watcher {
-    const p = spawn('ip', ['netns', 'exec', this.ns('cl'), PYTHON, join(LAB_DIR, 'probe.py'), 'watch', VIP, String(PORT),
+    const p = spawn('ip', ['netns', 'exec', this.ns('cl'), PYTHON, join(LAB_DIR, 'probe.py'), 'watch', this.vip, String(PORT),
       String(intervalS), String(timeoutS), String(maxS)], { stdio: ['pipe', 'pipe', 'ignore'] });
     this.watchers.add(p);
     const results: ProbeResult[] = [];
@@ -654,9 +728,10 @@ export class NetLab {
   diagnose(): string {
     const out = [`VIP holders: ${this.vipHolders().join(', ') || 'none'}`];
     out.push(`client neighbours: ${run('ip', ['-n', this.ns('cl'), 'neigh']).stdout.trim()}`);
+    if (this.cloud) out.push(`router VIP route: ${run('ip', ['-n', this.ns('rt'), 'route', 'show', `${this.vip}/32`]).stdout.trim()}`);
     for (const n of LB_NODES) {
-      out.push(`${n.name} eth0 MAC: ${run('ip', ['-n', this.nodeNs(n.name), '-br', 'link', 'show', 'eth0']).stdout.trim()}`);
-      const k = this.readLog(n.name, 'keepalived').split('\n').filter((l) => !/gratuitous ARP on eth0/.test(l));
+      out.push(`${n.name} ${this.lbNic}: ${run('ip', ['-n', this.nodeNs(n.name), '-br', 'addr', 'show', this.lbNic]).stdout.trim()}`);
+      const k = this.readLog(n.name, 'keepalived').split('\n').filter((l) => !/gratuitous ARP on /.test(l));
       out.push(`--- ${n.name} keepalived (last 15 lines)`, ...k.slice(-15));
       out.push(`--- ${n.name} haproxy (last 5 lines)`, ...this.readLog(n.name, 'haproxy').split('\n').slice(-5));
     }
