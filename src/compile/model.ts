@@ -1,42 +1,12 @@
+import type { FromSchema } from 'json-schema-to-ts';
 import type { OsFacts } from '../facts/os.js';
+import type { LB_SCHEMA } from './lb-schema.js';
 
-/** lb.yaml as written, after the schema check (every optional key may be absent). */
-export interface LbInput {
-  version: 1;
-  name: string;
-  target?: { os?: OsFacts['id'] };
-  vip: { address: string; prefix?: number; interface?: string; cloud?: VipCloudInput };
-  vrrp: {
-    routerId: number;
-    version?: 2 | 3;
-    advertInterval?: number;
-    mode?: 'unicast' | 'multicast';
-    preempt?: boolean;
-    auth?: { pass: string };
-    check?: {
-      interval?: number;
-      fall?: number;
-      rise?: number;
-      onFailure?: 'fault' | 'lower-priority';
-      weight?: number;
-      command?: string;
-    };
-  };
-  nodes: Array<{ name: string; address: string; priority?: number; state?: 'MASTER' | 'BACKUP' }>;
-  services: Array<{
-    name?: string;
-    port?: number;
-    bind?: 'vip' | 'all';
-    balance?: string;
-    health?: { type?: 'tcp' | 'http' | 'https'; path?: string; interval?: number; fall?: number; rise?: number };
-    timeouts?: { connect?: number; client?: number; server?: number; tunnel?: number };
-    servers?: Array<{ name: string; address: string; port?: number }>;
-    dns?: { name: string; port?: number; max?: number; nameservers?: string[] };
-  }>;
-  stats?: { port?: number; bind?: string; uri?: string; user?: string; password?: string; enabled?: boolean };
-  sysctl?: { ipForward?: boolean };
-  identity?: { metadataKey?: string };
-}
+/**
+ * lb.yaml as written, after the schema check (every optional key may be absent): derived from
+ * schema/lb.schema.json, so the schema is the one description of lb.yaml's shape.
+ */
+export type LbInput = FromSchema<typeof LB_SCHEMA, { keepDefaultedPropertiesOptional: true }>;
 
 export interface NodeModel {
   name: string;

@@ -15,6 +15,8 @@ import { CODES_BEGIN, CODES_END, codesTable } from '../../src/diagnostics/codes.
 import { ROOT } from '../helpers/cli.js';
 // @ts-expect-error plain JS module
 import { BEGIN, END, table } from '../../scripts/schema-table.mjs';
+// @ts-expect-error plain JS module
+import { schemaModule, TARGET } from '../../scripts/schema-ts.mjs';
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
 const docs = [
@@ -67,6 +69,10 @@ describe('README', () => {
     const b = readme.indexOf(CODES_END);
     expect(a).toBeGreaterThan(0);
     expect(readme.slice(a + CODES_BEGIN.length + 1, b), 'run npm run gen:docs').toBe(codesTable());
+  });
+
+  it('src/compile/lb-schema.ts (the source of the LbInput type) is generated from the current schema', () => {
+    expect(readFileSync(TARGET, 'utf8'), 'run npm run gen:docs').toBe(schemaModule());
   });
 
   it('names the two commands', () => {
