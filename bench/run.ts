@@ -15,6 +15,8 @@ import { recordFigures, selectedParts } from './results.js';
 import { missing } from '../test/helpers/tools.js';
 import {
   type BackendName,
+  BACKENDS,
+  DNS_SERVER,
   GUIDE_VRRP,
   LAB_TOOLS,
   type LabVrrp,
@@ -25,6 +27,7 @@ import {
   type ProbeResult,
   renderLab,
   sleep,
+  SPARE_BACKEND,
   waitFor,
   withGuideCheck,
 } from '../test/helpers/netlab.js';
@@ -300,13 +303,52 @@ async function lanPart(lab: NetLab): Promise<void> {
   recordFigures(figures);
 }
 
+/**
+ * Backends from DNS (services[].dns): dnsmasq in the lab serves the apiserver name; a fourth
+ * apiserver is added to DNS (hosts file rewritten, SIGHUP) and removed again, RUNS times.
+ * dns-backend-added: seconds from the DNS change to the first request the new apiserver
+ * answers; dns-backend-removed: to the last request the removed (still healthy) one answers.
+ */
+async function dnsPart(lab: NetLab): Promise<void> {
+  const three = BACKENDS.map((b) => b.address);
+  lab.resolvConf = `nameserver ${DNS_SERVER}\n`;
+  await lab.setDns(three);
+  await lab.deploy(renderLab(labYaml({}, { dns: { max: 8 } })));
+  await lab.steady({ timeoutMs: 30_000 });
+  await lab.startBackend('m3');
+  const added: Array<number | undefined> = [];
+  const removed: Array<number | undefined> = [];
+  let failed = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const w = lab.watch(0.02, 1, 60);
+    try {
+      await waitFor('probe running', () => w.results.length >= 3, { timeoutMs: 10_000, intervalMs: 20 });
+      const t0 = (await lab.setDns([...three, SPARE_BACKEND.address])) / 1000;
+      const first = await waitFor('m3 answers', () => w.results.find((r) => r.t > t0 && r.ok && parseBody(r.body)?.backend === 'm3'), { timeoutMs: 20_000, intervalMs: 20 }).catch(() => undefined);
+      added.push(first ? first.t - t0 : undefined);
+      const t1 = (await lab.setDns(three)) / 1000;
+      await sleep(10_000);
+      const last = w.results.filter((r) => r.t > t1 && r.ok && parseBody(r.body)?.backend === 'm3').pop();
+      removed.push(last ? last.t - t1 : 0);
+      log(`dns run ${i + 1}: added -> ${added[i]?.toFixed(2) ?? 'never'} s, removed -> ${removed[i]?.toFixed(2)} s`);
+    } finally {
+      const rs = await w.stop();
+      failed += rs.filter((r) => !r.ok).length;
+    }
+  }
+  const f = recordFigures({ 'dns-backend-added': added, 'dns-backend-removed': removed, 'dns-change-failed-requests': [failed] });
+  const show = (k: string) => `${f[k].median} s (${f[k].min}-${f[k].max}, n=${f[k].n})`;
+  process.stdout.write(`DNS backends: a new apiserver serves ${show('dns-backend-added')} after the DNS change; a removed one stops ${show('dns-backend-removed')} after; ${failed} failed requests in ${RUNS} add/remove cycles\n`);
+}
+
 /** Parts of `npm run bench`, in run order. A part gets a fresh lab and records its own figures. */
 const PARTS: Record<string, (lab: NetLab) => Promise<void>> = {
   lan: lanPart,
+  dns: dnsPart,
 };
 
 async function main(): Promise<number> {
-  const reason = missing([...LAB_TOOLS, 'socat'], { root: true });
+  const reason = missing([...LAB_TOOLS, 'socat', 'dnsmasq'], { root: true });
   if (reason) {
     console.error(`bench not run: ${reason}`);
     return 1;

@@ -22,6 +22,7 @@ PKGS=(
   python3             # boot agent, lab stand-ins
   pyflakes3           # boot agent lint
   openssl             # lab TLS certificates
+  dnsmasq-base        # the live suite's DNS server for DNS backends (-base: the binary, no service)
   awscli              # the real EC2 client (v2) that drives the cloud lab's emulated EC2 API
   ca-certificates
 )

@@ -356,16 +356,13 @@ export const LB_SCHEMA = {
       }
     },
     "services": {
-      "description": "haproxy TCP services on the VIP. Every key but servers defaults to the kube-apiserver service (kubernetes-apiserver on 6443, TLS /readyz checks).",
+      "description": "haproxy TCP services on the VIP. Every key but servers (or dns) defaults to the kube-apiserver service (kubernetes-apiserver on 6443, TLS /readyz checks).",
       "type": "array",
       "minItems": 1,
       "maxItems": 64,
       "items": {
         "type": "object",
         "additionalProperties": false,
-        "required": [
-          "servers"
-        ],
         "properties": {
           "name": {
             "description": "Service name (haproxy proxy name).",
@@ -479,7 +476,7 @@ export const LB_SCHEMA = {
             }
           },
           "servers": {
-            "description": "Backend servers.",
+            "description": "Backend servers, a fixed list. Give either servers or dns.",
             "type": "array",
             "minItems": 1,
             "maxItems": 256,
@@ -507,6 +504,43 @@ export const LB_SCHEMA = {
                   "type": "integer",
                   "minimum": 1,
                   "maximum": 65535
+                }
+              }
+            }
+          },
+          "dns": {
+            "description": "Backends from DNS instead of servers: haproxy resolves name at run time (every second) and keeps up to max servers, each with the health check; adding or removing an apiserver is a DNS change, with no reload. Give either servers or dns.",
+            "type": "object",
+            "additionalProperties": false,
+            "required": [
+              "name"
+            ],
+            "properties": {
+              "name": {
+                "description": "DNS name whose A records are the servers (a fully qualified name such as api.k8s.internal; haproxy applies no search domains).",
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_.-]{1,253}$",
+                "x-fix": "use a DNS name: letters, digits, - and dots, such as api.k8s.internal"
+              },
+              "port": {
+                "description": "Port of every discovered server; defaults to the service port.",
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 65535
+              },
+              "max": {
+                "description": "Most servers haproxy keeps from the answer (server slots), 1..64.",
+                "type": "integer",
+                "default": 8
+              },
+              "nameservers": {
+                "description": "DNS servers (IPv4, port 53) haproxy asks. Absent: the node's /etc/resolv.conf (haproxy parse-resolv-conf; haproxy 1.9 and later, so rocky8 needs them listed).",
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 8,
+                "items": {
+                  "type": "string",
+                  "format": "ipv4"
                 }
               }
             }

@@ -29,8 +29,41 @@ export interface ServiceModel {
   balance: string;
   health: { type: 'tcp' | 'http' | 'https'; path: string; interval: number; fall: number; rise: number };
   timeouts: { connect: number; client: number; server: number; tunnel: number };
+  /** The fixed servers; empty when the service takes its servers from DNS. */
   servers: Array<{ name: string; address: string; port: number }>;
+  /** Servers discovered from DNS at run time (haproxy resolvers + server-template). */
+  dns?: DnsModel;
   pointer: string;
+}
+
+/** services[].dns normalized: what the haproxy resolvers section and server-template need. */
+export interface DnsModel {
+  name: string;
+  port: number;
+  /** Server slots (server-template 1-max). */
+  max: number;
+  /** Listed nameservers; empty = the node's /etc/resolv.conf (parse-resolv-conf). */
+  nameservers: string[];
+  /** haproxy resolvers section name. */
+  resolvers: string;
+  /** server-template prefix: slots are <prefix>1 .. <prefix><max>. */
+  serverPrefix: string;
+  /** haproxy resolvers timers, haproxy time format ("1s"). */
+  timers: DnsTimers;
+}
+
+export interface DnsTimers {
+  /** How often a name is resolved (timeout resolve; hold valid on haproxy 1.8). */
+  resolve: string;
+  /** Between retries of an unanswered query. */
+  retry: string;
+  retries: number;
+  /** How long an address missing from the answers is kept (hold obsolete). */
+  obsolete: string;
+  /** How long the last good answer is kept while DNS fails (hold nx/refused/timeout/other). */
+  outage: string;
+  /** EDNS0 payload size announced (accepted_payload_size). */
+  payload: number;
 }
 
 /** The normalized model: every default applied; the only input templates ever see. */

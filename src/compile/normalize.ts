@@ -1,4 +1,4 @@
-import type { LbInput, Model, NodeModel, ServiceModel } from './model.js';
+import type { DnsModel, LbInput, Model, NodeModel, ServiceModel } from './model.js';
 import { OS_FACTS } from '../facts/os.js';
 import { nodeConfigPaths } from '../facts/node.js';
 import { pointer } from '../diagnostics/diagnostic.js';
@@ -31,6 +31,24 @@ export const DEFAULTS = {
     balance: 'roundrobin',
     health: { type: 'https', path: '/readyz', interval: 1000, fall: 2, rise: 2 },
     timeouts: { connect: 5, client: 3600, server: 3600, tunnel: 86400 },
+  },
+  /** services[].dns: server slots, and the haproxy resolvers timers (why: README "Backends from DNS"). */
+  dns: {
+    max: 8,
+    timers: {
+      // a DNS change reaches haproxy within a second; one query a second per name and node
+      resolve: '1s',
+      retry: '1s',
+      retries: 3,
+      // an address missing from the answers for 5 s is dropped (a removed apiserver)
+      obsolete: '5s',
+      // a DNS outage (no answer, SERVFAIL, REFUSED, NXDOMAIN) keeps the last answer for a day;
+      // health checks still take dead servers out. haproxy's default (30 s) would then take
+      // every server out: a DNS outage would become an apiserver outage.
+      outage: '24h',
+      // 64 A records need more than the 512 bytes of plain DNS (EDNS0; 4096 is haproxy's advice for UDP)
+      payload: 4096,
+    },
   },
   stats: { port: 1080, bind: '127.0.0.1', uri: '/stats', user: 'admin', enabled: true },
   ipForward: false,
@@ -74,7 +92,8 @@ export function normalize(input: LbInput): Model {
       balance: s.balance ?? DEFAULTS.service.balance,
       health: { ...DEFAULTS.service.health, ...s.health },
       timeouts: { ...DEFAULTS.service.timeouts, ...s.timeouts },
-      servers: s.servers.map((sv) => ({ name: sv.name, address: sv.address, port: sv.port ?? port })),
+      servers: (s.servers ?? []).map((sv) => ({ name: sv.name, address: sv.address, port: sv.port ?? port })),
+      ...(s.dns && !s.servers ? { dns: dnsModel(s.name ?? DEFAULTS.service.name, s.dns, port) } : {}),
       pointer: pointer('services', i),
     };
   });
@@ -129,6 +148,18 @@ export function normalize(input: LbInput): Model {
     sysctl: { ipForward: input.sysctl?.ipForward ?? DEFAULTS.ipForward, nonlocalBind: true },
     identity: { metadataKey: input.identity?.metadataKey ?? DEFAULTS.metadataKey },
     paths: nodeConfigPaths(input.name),
+  };
+}
+
+function dnsModel(service: string, d: NonNullable<LbInput['services'][number]['dns']>, servicePort: number): DnsModel {
+  return {
+    name: d.name,
+    port: d.port ?? servicePort,
+    max: d.max ?? DEFAULTS.dns.max,
+    nameservers: d.nameservers ?? [],
+    resolvers: `lbbake-${service}`,
+    serverPrefix: `${d.name.split('.')[0]}-`,
+    timers: { ...DEFAULTS.dns.timers },
   };
 }
 

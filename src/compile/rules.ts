@@ -1,6 +1,31 @@
 import type { Code, Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { LbInput, Model } from './model.js';
-import { AUTH_PASS_CHARS, AUTH_PASS_MAX } from '../facts/alphabets.js';
+import { AUTH_PASS_CHARS, AUTH_PASS_MAX, IPV4 } from '../facts/alphabets.js';
+import { haproxyAtLeast } from '../facts/os.js';
+
+/** Most server slots a dns service may have (server-template 1-N; 64 A records fit a 4096-byte answer). */
+export const DNS_MAX_SLOTS = 64;
+
+/**
+ * Why `name` is not a fully qualified host name haproxy's resolver can look up, or undefined.
+ * haproxy applies no search domains, treats a leading underscore as an SRV label, and an
+ * address is not a name.
+ */
+export function dnsNameProblem(name: string): string | undefined {
+  if (IPV4.test(name)) return 'is an address, not a name; put fixed addresses in servers';
+  if (name.startsWith('_')) return 'is an SRV label (leading underscore), which lbbake does not use: give the A record\'s name and dns.port';
+  if (name.endsWith('.')) return 'ends with a dot; write it without the trailing dot (haproxy resolves it as a fully qualified name anyway)';
+  if (name.length > 253) return `is ${name.length} characters long; a DNS name has at most 253`;
+  const labels = name.split('.');
+  if (labels.length < 2) return 'has one label only; haproxy applies no search domains, so give the fully qualified name (e.g. api.k8s.internal)';
+  for (const l of labels) {
+    if (l === '') return 'has an empty label (two dots in a row or a leading dot)';
+    if (l.length > 63) return `has a label of ${l.length} characters (${l.slice(0, 12)}…); a label has at most 63`;
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$/.test(l)) return `has the label ${JSON.stringify(l)}: labels are letters, digits and inner hyphens`;
+  }
+  if (/^[0-9]+$/.test(labels[labels.length - 1])) return 'ends in a numeric label, which no top-level domain is';
+  return undefined;
+}
 
 export interface RuleContext {
   input: LbInput;
@@ -181,6 +206,37 @@ export const RULES: Record<string, Rule> = {
     const cmd = model.vrrp.check.command.split(' ')[0];
     if (/(^|\/)pidof$/.test(cmd)) {
       report('error', 'CHECK_PIDOF', '/vrrp/check/command', 'pidof fails under keepalived on Debian 12 (pidof is a link to killall5, which keepalived runs as "killall5 haproxy"), so the check never succeeds and a dead haproxy never fails over; remove command to use /usr/bin/pgrep -x haproxy');
+    }
+  },
+  backendsGiven: ({ input, report }) => {
+    input.services.forEach((s, i) => {
+      const p = `/services/${i}`;
+      if (s.servers && s.dns) {
+        report('error', 'DNS_AND_SERVERS', `${p}/dns`, 'a service takes its servers either from a fixed list (servers) or from DNS (dns), not both; remove one of them');
+      } else if (!s.servers && !s.dns) {
+        report('error', 'NO_BACKENDS', p, 'the service has no backends; add servers (a list of { name, address }) or dns ({ name: api.k8s.internal })');
+      }
+    });
+  },
+  dnsMax: ({ model, report }) => {
+    for (const s of model.services) {
+      if (s.dns && (!Number.isInteger(s.dns.max) || s.dns.max < 1 || s.dns.max > DNS_MAX_SLOTS)) {
+        report('error', 'DNS_MAX', `${s.pointer}/dns/max`, `max ${s.dns.max} is outside 1..${DNS_MAX_SLOTS}: it is the number of server slots haproxy creates and health-checks on every node; use the most apiservers you will ever run at once (e.g. 8)`);
+      }
+    }
+  },
+  dnsName: ({ model, report }) => {
+    for (const s of model.services) {
+      const why = s.dns && dnsNameProblem(s.dns.name);
+      if (why) report('error', 'DNS_NAME', `${s.pointer}/dns/name`, `${JSON.stringify(s.dns!.name)} ${why}`);
+    }
+  },
+  dnsNameservers: ({ model, report }) => {
+    if (haproxyAtLeast(model.os, 1, 9)) return;
+    for (const s of model.services) {
+      if (s.dns && s.dns.nameservers.length === 0) {
+        report('error', 'DNS_NAMESERVERS_REQUIRED', `${s.pointer}/dns`, `haproxy ${model.os.haproxyVersion.join('.')} (${model.os.label}) cannot read the node's /etc/resolv.conf (parse-resolv-conf needs haproxy 1.9); list the DNS servers, e.g. nameservers: [10.0.0.2] (the VPC resolver)`);
+      }
     }
   },
   // ---- warnings ----

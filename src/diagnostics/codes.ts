@@ -55,6 +55,11 @@ export const CODES = {
   NOPREEMPT_MASTER: { severity: 'error', stage: 'rules', summary: 'preempt: false needs every node in BACKUP' },
   MULTIPLE_MASTERS: { severity: 'error', stage: 'rules', summary: 'more than one node with state MASTER' },
   CHECK_PIDOF: { severity: 'error', stage: 'rules', summary: '`pidof` never works under keepalived on Debian 12' },
+  NO_BACKENDS: { severity: 'error', stage: 'rules', summary: 'a service with neither servers nor dns' },
+  DNS_AND_SERVERS: { severity: 'error', stage: 'rules', summary: 'a service with both servers and dns' },
+  DNS_MAX: { severity: 'error', stage: 'rules', summary: 'dns.max outside 1..64 server slots' },
+  DNS_NAME: { severity: 'error', stage: 'rules', summary: 'dns.name is not a fully qualified DNS host name' },
+  DNS_NAMESERVERS_REQUIRED: { severity: 'error', stage: 'rules', summary: 'haproxy before 1.9 (rocky8) cannot read /etc/resolv.conf: dns.nameservers must be listed' },
   // ---- semantic rules: warnings
   ROUTER_ID_DEFAULT: { severity: 'warning', stage: 'rules', summary: 'routerId 51, the value every copied guide uses' },
   MULTICAST: { severity: 'warning', stage: 'rules', summary: 'multicast VRRP, which clouds drop' },

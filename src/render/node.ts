@@ -84,7 +84,19 @@ export function renderHaproxy(m: Model, node: NodeModel): string {
               : 'http-legacy',
       health: { ...s.health, fastinter: Math.max(100, Math.floor(s.health.interval / 2)) },
       servers: s.servers,
+      dns: s.dns ? { prefix: s.dns.serverPrefix, max: s.dns.max, name: s.dns.name, port: s.dns.port, resolvers: s.dns.resolvers } : false,
     })),
+    resolvers: m.services.flatMap((s) =>
+      s.dns
+        ? [{
+            service: s.name,
+            name: s.dns.resolvers,
+            parseResolvConf: s.dns.nameservers.length === 0,
+            nameservers: s.dns.nameservers.map((a, i) => ({ name: `ns${i + 1}`, address: `${a}:53` })),
+            ...s.dns.timers,
+          }]
+        : [],
+    ),
   });
 }
 

@@ -3,7 +3,7 @@ import { haproxyFailoverParts, masterDownSeconds } from '../compile/rules.js';
 
 /** One firewall / security-group rule the pair needs. */
 export interface FirewallRule {
-  protocol: 'vrrp (IP protocol 112)' | 'tcp';
+  protocol: 'vrrp (IP protocol 112)' | 'tcp' | 'udp';
   from: string;
   to: string;
   port?: number;
@@ -48,8 +48,12 @@ export function buildPlan(m: Model): Plan {
   for (const s of m.services) {
     const to = s.bindAddress === '0.0.0.0' ? `${addrs.join(', ')} and VIP ${m.vip.address}` : `VIP ${s.bindAddress}`;
     firewall.push({ protocol: 'tcp', from: 'clients', to, port: s.port, why: `service ${s.name}` });
-    const servers = [...new Set(s.servers.map((sv) => `${sv.address}:${sv.port}`))];
+    const servers = s.dns ? [`every address ${s.dns.name} resolves to, port ${s.dns.port}`] : [...new Set(s.servers.map((sv) => `${sv.address}:${sv.port}`))];
     firewall.push({ protocol: 'tcp', from: `LB nodes ${addrs.join(', ')}`, to: servers.join(', '), why: `${s.name} traffic and ${s.health.type} health checks to the servers` });
+    if (s.dns) {
+      const ns = s.dns.nameservers.length ? s.dns.nameservers.join(', ') : "the nameservers in each node's /etc/resolv.conf";
+      firewall.push({ protocol: 'udp', from: `LB nodes ${addrs.join(', ')}`, to: ns, port: 53, why: `DNS lookups of ${s.dns.name} for ${s.name}, every ${s.dns.timers.resolve}` });
+    }
   }
   if (m.stats.enabled) {
     const bind = m.stats.bind;
@@ -137,7 +141,9 @@ export function buildPlan(m: Model): Plan {
       listen: `${s.bindAddress}:${s.port}`,
       balance: s.balance,
       health: s.health.type === 'tcp' ? `tcp connect every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}` : `${s.health.type} GET ${s.health.path} every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}`,
-      servers: s.servers.map((sv) => `${sv.name} ${sv.address}:${sv.port}`),
+      servers: s.dns
+        ? [`up to ${s.dns.max} servers from DNS ${s.dns.name} port ${s.dns.port} slots ${s.dns.serverPrefix}1..${s.dns.serverPrefix}${s.dns.max}, asked ${s.dns.nameservers.length ? `at ${s.dns.nameservers.join(', ')}` : "at the node's /etc/resolv.conf nameservers"} every ${s.dns.timers.resolve}; a removed address leaves after ${s.dns.timers.obsolete}; a DNS outage keeps the last answer ${s.dns.timers.outage}`]
+        : s.servers.map((sv) => `${sv.name} ${sv.address}:${sv.port}`),
     })),
     stats: m.stats.enabled
       ? {

@@ -234,7 +234,7 @@ export function renderStarter(s: Starter, schemaRef: string): string {
   s.input.nodes.forEach((_, i) => flow(doc.getIn(['nodes', i], true)));
   s.input.services.forEach((sv, i) => {
     flow(doc.getIn(['services', i, 'health'], true));
-    sv.servers.forEach((_, j) => flow(doc.getIn(['services', i, 'servers', j], true)));
+    (sv.servers ?? []).forEach((_, j) => flow(doc.getIn(['services', i, 'servers', j], true)));
   });
   for (const k of ['stats', 'identity', 'target']) flow(doc.get(k, true));
   flow(doc.getIn(['vrrp', 'check'], true));

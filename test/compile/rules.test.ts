@@ -28,6 +28,11 @@ services:
         address: 10.0.0.22
 `;
 
+/** BASE with the first service's servers replaced by `dns: <flow>`. */
+function dnsEdit(flow: string): string {
+  return edit('    servers:\n      - name: m0\n        address: 10.0.0.21\n      - name: m1\n        address: 10.0.0.22\n', `    dns: ${flow}\n`);
+}
+
 /** Replaces `from` (which must occur in BASE) with `to`. */
 function edit(from: string, to: string): string {
   if (!BASE.includes(from)) throw new Error(`edit anchor not found: ${from}`);
@@ -95,6 +100,19 @@ const ROWS: Row[] = [
   { name: 'auth pass from env with a space', yaml: edit('  routerId: 7', '  routerId: 7\n  auth: { pass: "env:VRRP" }'), env: { VRRP: 'a b' }, code: 'AUTH_PASS_CHARS', path: '/vrrp/auth/pass', line: 7 },
   { name: 'stats password from env with a newline', yaml: BASE + 'stats: { password: "env:PW" }\n', env: { PW: 'a\nb' }, code: 'STATS_PASSWORD_CHARS', path: '/stats/password', line: 20 },
   { name: 'secret from an unset env var', yaml: edit('  routerId: 7', '  routerId: 7\n  auth: { pass: "env:LBBAKE_TEST_UNSET_VAR" }'), code: 'SECRET_ENV_MISSING', path: '/vrrp/auth/pass', line: 7 },
+  // --- services[].dns ---
+  { name: 'both servers and dns', yaml: edit('    servers:\n', '    dns: { name: api.k8s.internal }\n    servers:\n'), code: 'DNS_AND_SERVERS', path: '/services/0/dns', line: 15 },
+  { name: 'neither servers nor dns', yaml: BASE + '  - name: api2\n    port: 8443\n', code: 'NO_BACKENDS', path: '/services/1', line: 20 },
+  { name: 'dns.max 0', yaml: dnsEdit('{ name: api.k8s.internal, max: 0 }'), code: 'DNS_MAX', path: '/services/0/dns/max', line: 15 },
+  { name: 'dns.max 65', yaml: dnsEdit('{ name: api.k8s.internal, max: 65 }'), code: 'DNS_MAX', path: '/services/0/dns/max', line: 15 },
+  { name: 'dns.name of one label', yaml: dnsEdit('{ name: api }'), code: 'DNS_NAME', path: '/services/0/dns/name', line: 15 },
+  { name: 'dns.name an address', yaml: dnsEdit('{ name: 10.0.0.21 }'), code: 'DNS_NAME', path: '/services/0/dns/name', line: 15 },
+  { name: 'dns.name with a hyphen at a label end', yaml: dnsEdit('{ name: api-.k8s.internal }'), code: 'DNS_NAME', path: '/services/0/dns/name', line: 15 },
+  { name: 'dns.name with two dots', yaml: dnsEdit('{ name: api..internal }'), code: 'DNS_NAME', path: '/services/0/dns/name', line: 15 },
+  { name: 'dns.name an SRV label', yaml: dnsEdit('{ name: _api._tcp.k8s.internal }'), code: 'DNS_NAME', path: '/services/0/dns/name', line: 15 },
+  { name: 'dns.name with a space', yaml: dnsEdit('{ name: "api k8s.internal" }'), code: 'BAD_STRING', path: '/services/0/dns/name', line: 15 },
+  { name: 'dns.nameservers not an address', yaml: dnsEdit('{ name: api.k8s.internal, nameservers: [dns1] }'), code: 'BAD_IPV4', path: '/services/0/dns/nameservers/0', line: 15 },
+  { name: 'dns without nameservers on rocky8 (haproxy 1.8)', yaml: dnsEdit('{ name: api.k8s.internal }').replace('name: demo', 'name: demo\ntarget: { os: rocky8 }'), code: 'DNS_NAMESERVERS_REQUIRED', path: '/services/0/dns', line: 16 },
   // --- warnings ---
   { name: 'routerId 51', yaml: edit('  routerId: 7', '  routerId: 51'), code: 'ROUTER_ID_DEFAULT', path: '/vrrp/routerId', line: 6, severity: 'warning' },
   { name: 'multicast', yaml: edit('  routerId: 7', '  routerId: 7\n  mode: multicast'), code: 'MULTICAST', path: '/vrrp/mode', line: 7, severity: 'warning' },
@@ -138,10 +156,24 @@ describe('diagnostics for invalid input', () => {
       nopreemptNeedsBackup: ['NOPREEMPT_MASTER'], singleMaster: ['MULTIPLE_MASTERS'], pidofNeverWorks: ['CHECK_PIDOF'],
       routerIdDefault: ['ROUTER_ID_DEFAULT'], multicast: ['MULTICAST'], checkSpeed: ['CHECK_SLOW'], statsExposure: ['STATS_ALL_ADDRESSES'],
       longLivedStreams: ['TIMEOUT_SHORT'],
+      backendsGiven: ['DNS_AND_SERVERS', 'NO_BACKENDS'], dnsMax: ['DNS_MAX'], dnsName: ['DNS_NAME'], dnsNameservers: ['DNS_NAMESERVERS_REQUIRED'],
     };
     expect(Object.keys(RULES).sort()).toEqual(Object.keys(ruleCodes).sort());
     for (const [rule, codes] of Object.entries(ruleCodes)) {
       expect(codes.some((c) => covered.has(c)), `rule ${rule} has a failing row`).toBe(true);
+    }
+  });
+
+  it('dns backends: valid forms pass (nameservers listed on rocky8; a name of many labels)', () => {
+    for (const yaml of [
+      dnsEdit('{ name: api.k8s.internal }'),
+      dnsEdit('{ name: k8s-api.eu-west-1.example.com, port: 443, max: 64, nameservers: [10.0.0.2] }'),
+      dnsEdit('{ name: api.k8s.internal, max: 1, nameservers: [10.0.0.2, 10.0.0.3] }').replace('name: demo', 'name: demo\ntarget: { os: rocky8 }'),
+    ]) {
+      const res = compile(yaml);
+      expect(res.diagnostics, yaml).toEqual([]);
+      expect(res.model!.services[0].dns).toBeDefined();
+      expect(res.model!.services[0].servers).toEqual([]);
     }
   });
 

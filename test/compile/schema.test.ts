@@ -68,6 +68,7 @@ describe('the schema documents every key', () => {
       'services[].timeouts.client': DEFAULTS.service.timeouts.client,
       'services[].timeouts.server': DEFAULTS.service.timeouts.server,
       'services[].timeouts.tunnel': DEFAULTS.service.timeouts.tunnel,
+      'services[].dns.max': DEFAULTS.dns.max,
       'stats.port': DEFAULTS.stats.port,
       'stats.bind': DEFAULTS.stats.bind,
       'stats.uri': DEFAULTS.stats.uri,

@@ -10,6 +10,8 @@
  *   lbl-<pid>-m0..m2  198.18.0.21-23  TLS :6443, /readyz 200 (500 while <state>/<name>.bad exists)
  *   lbl-<pid>-cl   198.18.0.50        probe (test/helpers/lab/probe.py)
  *   lbl-<pid>-md   198.18.0.254       fake metadata service, started on demand (lab/metadata.py)
+ *   lbl-<pid>-m3   198.18.0.24        a fourth apiserver stand-in, started on demand (startBackend('m3'))
+ *   lbl-<pid>-dns  198.18.0.53        dnsmasq serving DNS_NAME from a hosts file, started on demand
  *
  * A cloud lab (NetLab.create({ cloud: ... }), see test/helpers/cloudlab.ts) differs: the LB NICs are
  * named like a cloud's (ens5) with fixed MACs, the client sits in its own subnet behind a router
@@ -56,8 +58,14 @@ export const BACKENDS = [
   { name: 'm1', address: '198.18.0.22' },
   { name: 'm2', address: '198.18.0.23' },
 ] as const;
+/** A fourth apiserver: its namespace always exists, its server runs only after startBackend('m3'). */
+export const SPARE_BACKEND = { name: 'm3', address: '198.18.0.24' } as const;
+const ALL_BACKENDS = [...BACKENDS, SPARE_BACKEND] as const;
+/** The lab's DNS server (dnsmasq) and the name it serves for the apiservers. */
+export const DNS_SERVER = '198.18.0.53';
+export const DNS_NAME = 'api.lab.test';
 export type LbName = (typeof LB_NODES)[number]['name'];
-export type BackendName = (typeof BACKENDS)[number]['name'];
+export type BackendName = (typeof ALL_BACKENDS)[number]['name'];
 
 export const LAB_DIR = join(PKG_ROOT, 'test', 'helpers', 'lab');
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -79,7 +87,7 @@ export interface LabVrrp {
  * lb.yaml text for the lab: the shape of examples/k8s-apiserver.yaml with lab addresses. vrrp
  * keys given here replace the example's; `auth: null` drops the password (needed for VRRPv3).
  */
-export function labYaml(vrrp: LabVrrp = {}): string {
+export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] } } = {}): string {
   const { auth, ...rest } = vrrp;
   const v: Record<string, unknown> = { routerId: 18, advertInterval: 1, mode: 'unicast', preempt: true, ...rest };
   if (auth !== null) v.auth = auth ?? { pass: 'k8sHA-18' };
@@ -96,7 +104,9 @@ export function labYaml(vrrp: LabVrrp = {}): string {
         port: PORT,
         balance: 'roundrobin',
         health: { type: 'https', path: '/readyz' },
-        servers: BACKENDS.map((b) => ({ name: b.name, address: b.address })),
+        ...(opts.dns
+          ? { dns: { name: DNS_NAME, ...opts.dns } }
+          : { servers: BACKENDS.map((b) => ({ name: b.name, address: b.address })) }),
       },
     ],
     stats: { port: 1080, bind: '127.0.0.1', user: 'admin' },
@@ -331,7 +341,10 @@ export class NetLab {
   private backendProcs: ChildProcess[] = [];
   private watchers = new Set<ChildProcess>();
   private metadataProc?: ChildProcess;
+  private dnsProc?: ChildProcess;
   private destroyed = false;
+  /** When set, every node started afterwards gets this /etc/resolv.conf (else the host's). */
+  resolvConf: string | undefined;
 
   private constructor(opts: LabOptions) {
     this.dir = mkdtempSync(join(tmpdir(), 'lbl-lab-'));
@@ -373,9 +386,10 @@ export class NetLab {
     const sw = this.ns('sw');
     const members: Array<[string, string]> = [
       ...LB_NODES.map((n) => [n.role, n.address] as [string, string]),
-      ...BACKENDS.map((b) => [b.name, b.address] as [string, string]),
+      ...ALL_BACKENDS.map((b) => [b.name, b.address] as [string, string]),
       this.cloud ? ['rt', CLOUD_NET.router] : ['cl', CLIENT],
       ['md', METADATA],
+      ['dns', DNS_SERVER],
     ];
     for (const [role] of [['sw'], ...members, ...(this.cloud ? [['cl']] : [])]) must('ip', ['netns', 'add', this.ns(role)]);
     must('ip', ['-n', sw, 'link', 'add', 'br0', 'address', BRIDGE_MAC, 'type', 'bridge', 'stp_state', '0', 'mcast_snooping', '0']);
@@ -457,6 +471,8 @@ export class NetLab {
     mkdirSync(join(root, 'var', 'lib', 'haproxy'), { recursive: true });
     writeTree(root, files);
     for (const [rel, f] of files) must('chown', [f.owner, join(root, rel)]);
+    // node-init.sh bind-mounts it over /etc/resolv.conf inside the node
+    if (this.resolvConf !== undefined) writeFileSync(join(root, 'etc', 'resolv.conf'), this.resolvConf);
   }
 
   /** Replaces one file of a node's tree (used by the bench's "guide verbatim" transform). */
@@ -680,14 +696,14 @@ export class NetLab {
 
   /** SIGKILLs one apiserver stand-in. */
   killBackend(backend: BackendName): void {
-    const i = BACKENDS.findIndex((b) => b.name === backend);
+    const i = ALL_BACKENDS.findIndex((b) => b.name === backend);
     this.backendProcs[i]?.kill('SIGKILL');
   }
 
   /** (Re)starts one apiserver stand-in and waits until it listens. */
   async startBackend(backend: BackendName): Promise<void> {
-    const i = BACKENDS.findIndex((b) => b.name === backend);
-    const b = BACKENDS[i];
+    const i = ALL_BACKENDS.findIndex((b) => b.name === backend);
+    const b = ALL_BACKENDS[i];
     const logPath = join(this.dir, `${b.name}.log`);
     writeFileSync(logPath, '');
     const log = openSync(logPath, 'a');
@@ -739,6 +755,54 @@ export class NetLab {
     return `http://${METADATA}`;
   }
 
+  /**
+   * Starts dnsmasq (or, when it runs, changes what it answers): DNS_NAME resolves to `addresses`
+   * (A records, TTL 0) and nothing else is served (no upstream, no /etc/hosts). A change is a
+   * rewritten hosts file and SIGHUP, as an operator's DNS update would be. Returns the time of
+   * the change (ms, Date.now()).
+   */
+  async setDns(addresses: string[]): Promise<number> {
+    const hosts = join(this.dir, 'dns-hosts');
+    writeFileSync(`${hosts}.tmp`, addresses.map((a) => `${a} ${DNS_NAME}\n`).join(''));
+    renameSync(`${hosts}.tmp`, hosts);
+    chmodSync(hosts, 0o644);
+    const p = this.dnsProc;
+    if (p && p.exitCode === null && p.signalCode === null) {
+      p.kill('SIGHUP');
+      const t = Date.now();
+      await waitFor('dnsmasq re-read its hosts file', () => readFileSync(join(this.dir, 'dns.log'), 'utf8').split('read ' + hosts).length - 1 >= this.dnsReads + 1, { timeoutMs: 5_000, intervalMs: 20 });
+      this.dnsReads++;
+      return t;
+    }
+    const logPath = join(this.dir, 'dns.log');
+    writeFileSync(logPath, '');
+    const log = openSync(logPath, 'a');
+    this.dnsProc = spawn('ip', ['netns', 'exec', this.ns('dns'), 'dnsmasq', '--keep-in-foreground', '--log-facility=-', '--conf-file=/dev/null',
+      '--no-resolv', '--no-hosts', `--addn-hosts=${hosts}`, `--listen-address=${DNS_SERVER}`, '--bind-interfaces', '--except-interface=lo',
+      '--port=53', '--local-ttl=0', '--pid-file=', '--user=root', '--group=root', '--cache-size=0'],
+      { stdio: ['ignore', log, log] });
+    closeSync(log);
+    const t = Date.now();
+    await waitFor('dnsmasq started', () => readFileSync(logPath, 'utf8').includes('read ' + hosts), { timeoutMs: 10_000, intervalMs: 50 });
+    this.dnsReads = 1;
+    return t;
+  }
+
+  private dnsReads = 0;
+
+  /** Stops the DNS server (SIGKILL): every query goes unanswered from then on. */
+  async stopDns(): Promise<void> {
+    const p = this.dnsProc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    p.kill('SIGKILL');
+    await waitFor('dnsmasq stopped', () => p.exitCode !== null || p.signalCode !== null, { timeoutMs: 5_000, intervalMs: 20 });
+  }
+
+  /** PIDs of every haproxy process in a node (master and workers), sorted: unchanged = no reload or restart. */
+  haproxyPids(node: LbName): number[] {
+    return this.exec(node, ['/usr/bin/pgrep', '-x', 'haproxy']).stdout.split(/\s+/).filter(Boolean).map(Number).sort((a, b) => a - b);
+  }
+
   /** Tears everything down: node PID namespaces, backends, probes, namespaces, temp dir. Idempotent. */
   destroy(): void {
     if (this.destroyed) return;
@@ -748,7 +812,7 @@ export class NetLab {
       if (s.init !== undefined && alive(s.init)) process.kill(s.init, 'SIGKILL');
       s.launcher?.kill('SIGKILL');
     }
-    for (const p of [...this.backendProcs, ...this.watchers, ...(this.metadataProc ? [this.metadataProc] : [])]) p.kill('SIGKILL');
+    for (const p of [...this.backendProcs, ...this.watchers, ...(this.metadataProc ? [this.metadataProc] : []), ...(this.dnsProc ? [this.dnsProc] : [])]) p.kill('SIGKILL');
     for (const ns of listNamespaces().filter((n) => n.startsWith(`${PREFIX}${process.pid}-`))) removeNamespace(ns);
     if (!process.env.LBL_KEEP_DIR) rmSync(this.dir, { recursive: true, force: true });
   }

@@ -65,6 +65,18 @@ describe('lbbake explain on the example', () => {
     const r = await run(['explain', f]);
     expect(r.stdout).toContain('cloud VIP move: aws secondary-ip via notify_master "/usr/local/libexec/lbbake/vip-move-aws secondary-ip eth0 10.168.222.18"');
   });
+  it('a DNS-backed service: the name, slots and timers, and UDP 53 to the nameservers in the firewall rules', async () => {
+    const f = variant('dns', (d) => {
+      d.services[0].dns = { name: 'api.k8s.internal', max: 5, nameservers: ['10.168.222.2'] };
+      delete d.services[0].servers;
+    });
+    const r = await run(['explain', f]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('-> up to 5 servers from DNS api.k8s.internal port 6443 slots api-1..api-5, asked at 10.168.222.2 every 1s');
+    expect(r.stdout).toContain('udp port 53: LB nodes 10.168.222.189, 10.168.222.190 -> 10.168.222.2  (DNS lookups of api.k8s.internal');
+    expect(r.stdout).toContain('-> every address api.k8s.internal resolves to, port 6443');
+  });
+
   it('an invalid file is exit 1 with diagnostics, no plan', async () => {
     const f = variant('bad', (d) => {
       d.vrrp.routerId = 300;

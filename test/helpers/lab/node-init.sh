@@ -23,6 +23,10 @@ for d in etc/keepalived etc/haproxy var/lib/haproxy; do
     mkdir -p "$root/$d"
     mount --bind "$root/$d" "/$d"
 done
+# the lab may give the node its own resolver configuration (the DNS-backend scenario)
+if [ -f "$root/etc/resolv.conf" ]; then
+    mount --bind "$root/etc/resolv.conf" /etc/resolv.conf
+fi
 ip link set lo up
 : > "$root/ready"
 exec "$python" -c '
