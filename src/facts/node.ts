@@ -33,6 +33,19 @@ export function nodeConfigPaths(cluster: string): { keepalivedConf: string; hapr
   };
 }
 
+/**
+ * haproxy's exit as an event: a drop-in for haproxy.service writes 1 to the state file when
+ * haproxy stops or dies (ExecStopPost) and 0 once it is ready (ExecStartPost); keepalived watches
+ * the file (vrrp_track_file, inotify). The file sits directly in /run, which exists on every
+ * boot before keepalived starts: keepalived drops a track file whose directory is missing.
+ */
+export const HAPROXY_EVENT = {
+  dropIn: '/etc/systemd/system/haproxy.service.d/lbbake-track.conf',
+  stateFile: '/run/lbbake-haproxy-down',
+  /** keepalived's name for the tracked file. */
+  trackName: 'haproxy_down',
+} as const;
+
 /** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
 

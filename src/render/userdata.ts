@@ -1,5 +1,6 @@
 import type { Model, NodeModel } from '../compile/model.js';
 import { hookFiles } from './hooks.js';
+import { unitFiles } from './units.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileEntry } from './files.js';
@@ -33,6 +34,8 @@ export function userdataForNode(m: Model, node: NodeModel): string {
     const path = '/' + rel;
     writeFiles.push(writeFile(path, f, path !== m.paths.sysctlDropIn));
   }
+  // drop-ins before the packages: haproxy's first start already reports its exit to keepalived
+  for (const [rel, f] of unitFiles(m)) writeFiles.push(writeFile('/' + rel, f, false));
   for (const [rel, f] of hookFiles(m)) writeFiles.push(writeFile('/' + rel, f, false));
   writeFiles.push({
     path: APPLY_SCRIPT,

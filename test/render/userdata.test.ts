@@ -58,6 +58,7 @@ describe('gen-userdata without --node (metadata mode)', () => {
       '/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
       '/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf',
       '/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf',
+      '/etc/systemd/system/haproxy.service.d/lbbake-track.conf',
       '/etc/lbbake/secrets.json',
     ]);
     expect(byPath.get('/etc/lbbake/secrets.json')!.permissions).toBe('0600');
