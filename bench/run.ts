@@ -61,14 +61,6 @@ const PROFILES: Profile[] = [
     haproxyOnly: true,
   },
   {
-    key: 'default-fall2',
-    label: 'lbbake defaults with `check: { fall: 2 }` (rides out a quick haproxy restart)',
-    vrrp: { check: { fall: 2 } },
-    haproxyCapS: 20,
-    haproxyRuns: RUNS,
-    haproxyOnly: true,
-  },
-  {
     key: 'fast',
     label: '`fast`: VRRPv3, advert 0.25 s, no auth (check as default)',
     vrrp: { version: 3, advertInterval: 0.25, auth: null },
@@ -282,7 +274,7 @@ function table(results: Array<{ p: Profile; row: Row }>, backends: BackendRow[],
 }
 
 /** Figure-name suffix of each profile: the defaults carry none (figures named as in the issues). */
-const SUFFIX: Record<string, string> = { default: '', 'default-poll': '-poll', 'default-fall2': '-fall2', fast: '-fast', 'guide-pgrep': '-guide', 'guide-verbatim': '-guide-verbatim' };
+const SUFFIX: Record<string, string> = { default: '', 'default-poll': '-poll', fast: '-fast', 'guide-pgrep': '-guide', 'guide-verbatim': '-guide-verbatim' };
 
 /** The LAN lab part: every profile's failover figures and the backend figures. */
 async function lanPart(lab: NetLab): Promise<void> {
