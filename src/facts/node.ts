@@ -36,7 +36,7 @@ export function nodeConfigPaths(cluster: string): { keepalivedConf: string; hapr
 /**
  * haproxy's exit as an event: a drop-in for haproxy.service writes 1 to the state file when
  * haproxy stops or dies (ExecStopPost) and 0 once it is ready (ExecStartPost); keepalived watches
- * the file (vrrp_track_file, inotify). The file sits directly in /run, which exists on every
+ * the file (track_file, inotify). The file sits directly in /run, which exists on every
  * boot before keepalived starts: keepalived drops a track file whose directory is missing.
  */
 export const HAPROXY_EVENT = {
@@ -45,6 +45,13 @@ export const HAPROXY_EVENT = {
   /** keepalived's name for the tracked file. */
   trackName: 'haproxy_down',
 } as const;
+
+/**
+ * keepalived's track_file for an operator's VIP handover (`lbbake-agent handover` / `takeback`):
+ * the number in it is added to the node's priority (absent or 0: no change; -254 or less: FAULT).
+ * Under /etc/keepalived, a directory the package creates and keepalived watches with inotify.
+ */
+export const HANDOVER_FILE = '/etc/keepalived/lbbake-handover';
 
 /** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
