@@ -34,7 +34,7 @@ describe('haproxy exit event', () => {
     expect(dropIn.content).toContain(`\n[Service]\nExecStartPost=-/bin/sh -c 'echo 0 > ${HAPROXY_EVENT.stateFile}'\nExecStopPost=-/bin/sh -c 'echo 1 > ${HAPROXY_EVENT.stateFile}'\n`);
     const conf = renderKeepalived(m, m.nodes[0]);
     expect(conf).toContain(`track_file ${HAPROXY_EVENT.trackName} {\n    file "${HAPROXY_EVENT.stateFile}"\n    weight 0\n}`);
-    expect(conf).toMatch(new RegExp(`track_file \\{\\n\\s+${HAPROXY_EVENT.trackName}\\n\\s+\\}`));
+    expect(conf).toMatch(new RegExp(`track_file \\{\\n\\s+${HAPROXY_EVENT.trackName}\\n`));
   });
 
   it('with onFailure: lower-priority the file lowers the priority like the check', () => {
