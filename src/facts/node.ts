@@ -33,6 +33,12 @@ export function nodeConfigPaths(cluster: string): { keepalivedConf: string; hapr
   };
 }
 
+/**
+ * Drop-in that bind-mounts /dev/log into haproxy's chroot where the OS's haproxy.service does
+ * not (see OsFacts.haproxyUnit). Its own name, so other lbbake drop-ins for haproxy can sit beside it.
+ */
+export const HAPROXY_DEVLOG_DROPIN = '/etc/systemd/system/haproxy.service.d/lbbake-devlog.conf';
+
 /** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
 
