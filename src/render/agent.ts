@@ -1,6 +1,6 @@
 import type { Model } from '../compile/model.js';
 import { hookFiles } from './hooks.js';
-import { unitFiles } from './units.js';
+import { unitDropIns } from './units.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
@@ -159,10 +159,10 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
   });
   for (const [k, v] of shared) files.set(k, v);
   for (const [k, v] of own) files.set(k, v);
-  // the same on every node, so not in the agent's manifest: systemd drop-ins (runcmd and the
-  // image's step 5 run daemon-reload) and, with vip.cloud, the notify_master hook
-  for (const [k, v] of unitFiles(m)) files.set(k, v);
+  // the same on every node, so not in the agent's manifest: with vip.cloud the notify_master
+  // hook, and the systemd drop-ins (runcmd and the image's step 5 run daemon-reload)
   for (const [k, v] of hookFiles(m)) files.set(k, v);
+  for (const [k, v] of unitDropIns(m)) files.set(k, v);
   if (opts.secrets === 'inline') {
     files.set(SECRETS_PATH.slice(1), { content: secretsJson(m), mode: '0600', owner: 'root:root' });
   }

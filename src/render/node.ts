@@ -5,7 +5,7 @@ import { sha512Crypt } from './crypt.js';
 import type { FileSet } from './files.js';
 import { renderTemplateFile } from './templates.js';
 import { hookFiles } from './hooks.js';
-import { unitFiles } from './units.js';
+import { unitDropIns } from './units.js';
 import { HAPROXY_EVENT } from '../facts/node.js';
 
 function header(m: Model, node?: NodeModel): string {
@@ -128,9 +128,9 @@ export function renderNode(m: Model, node: NodeModel): FileSet {
 
 /**
  * Everything one node runs, as the root-relative tree `render --node` writes: renderNode's
- * files, the systemd drop-ins (unitFiles) and the VIP-move hook keepalived.conf calls (with
- * vip.cloud).
+ * files plus the VIP-move hook keepalived.conf calls (with vip.cloud) and the drop-ins the OS's
+ * own units need (RHEL's haproxy.service) and the one that reports haproxy's exit to keepalived.
  */
 export function nodeTree(m: Model, node: NodeModel): FileSet {
-  return new Map([...renderNode(m, node), ...unitFiles(m), ...hookFiles(m)]);
+  return new Map([...renderNode(m, node), ...hookFiles(m), ...unitDropIns(m)]);
 }

@@ -1,68 +1,68 @@
-/**
- * The systemd files every node gets (src/render/units.ts): content and systemd-analyze verify
- * against the target's real haproxy.service.
- */
+/** The drop-ins the target OS's own units need: RHEL's haproxy.service gets /dev/log into the chroot. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { compile } from '../../src/compile/compile.js';
-import { HAPROXY_EVENT } from '../../src/facts/node.js';
-import { nodeTree, renderKeepalived } from '../../src/render/node.js';
-import { unitFiles } from '../../src/render/units.js';
+import { HAPROXY_DEVLOG_DROPIN } from '../../src/facts/node.js';
+import { OS_FACTS, OS_IDS } from '../../src/facts/os.js';
+import { metadataModeFiles } from '../../src/render/agent.js';
+import { nodeTree } from '../../src/render/node.js';
+import { imageFiles } from '../../src/render/packer/image-files.js';
+import { unitDropIns } from '../../src/render/units.js';
+import { userdataForNode } from '../../src/render/userdata.js';
 import { missing } from '../helpers/tools.js';
 
-const yaml = `version: 1
-name: units
-vip: { address: 10.0.0.100 }
-vrrp: { routerId: 7 }
-nodes:
-  - { name: a, address: 10.0.0.11 }
-  - { name: b, address: 10.0.0.12 }
-services:
-  - servers: [{ name: s, address: 10.0.0.21 }]
-`;
-const m = compile(yaml).model!;
+const example = readFileSync(join(import.meta.dirname, '../../examples/k8s-apiserver.yaml'), 'utf8');
+const modelFor = (os: string) => compile(example.replace('os: debian12', `os: ${os}`)).model!;
+const rel = HAPROXY_DEVLOG_DROPIN.slice(1);
 const work = mkdtempSync(join(tmpdir(), 'lbbake-units-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-describe('haproxy exit event', () => {
-  it('the drop-in writes 1 when haproxy stops and 0 once it is ready, into the file keepalived tracks', () => {
-    const dropIn = unitFiles(m).get(HAPROXY_EVENT.dropIn.slice(1))!;
-    expect(dropIn.mode).toBe('0644');
-    expect(dropIn.content).toContain(`\n[Service]\nExecStartPost=-/bin/sh -c 'echo 0 > ${HAPROXY_EVENT.stateFile}'\nExecStopPost=-/bin/sh -c 'echo 1 > ${HAPROXY_EVENT.stateFile}'\n`);
-    const conf = renderKeepalived(m, m.nodes[0]);
-    expect(conf).toContain(`track_file ${HAPROXY_EVENT.trackName} {\n    file "${HAPROXY_EVENT.stateFile}"\n    weight 0\n}`);
-    expect(conf).toMatch(new RegExp(`track_file \\{\\n\\s+${HAPROXY_EVENT.trackName}\\n`));
+describe('haproxy /dev/log in the chroot', () => {
+  for (const os of OS_IDS) {
+    const facts = OS_FACTS[os];
+    it(`${os}: ${facts.haproxyUnit.devLogInChroot ? 'no drop-in (the package unit does it)' : 'a drop-in bind-mounts /dev/log'} in every output`, () => {
+      const m = modelFor(os);
+      const has = !facts.haproxyUnit.devLogInChroot;
+      expect(unitDropIns(m).has(rel)).toBe(has);
+      expect(nodeTree(m, m.nodes[0]).has(rel)).toBe(has);
+      expect(metadataModeFiles(m, { secrets: 'inline' }).has(rel)).toBe(has);
+      expect(imageFiles(m).has(rel)).toBe(has);
+      const ud = parse(userdataForNode(m, m.nodes[0])) as { write_files: Array<{ path: string; defer?: boolean; content: string }> };
+      const w = ud.write_files.find((f) => f.path === HAPROXY_DEVLOG_DROPIN);
+      expect(w !== undefined).toBe(has);
+      const apply = ud.write_files.find((f) => f.path.endsWith('lbbake-apply'))!.content;
+      // every OS also gets the haproxy exit-event drop-in (test/render/haproxy-event.test.ts)
+      expect(apply.includes('systemctl daemon-reload\nsystemctl enable')).toBe(true);
+      if (w) {
+        expect(w.defer).toBeUndefined();
+        expect(w.content).toContain(`[Service]\nBindReadOnlyPaths=/dev/log:${facts.haproxyChroot}/dev/log\n`);
+      }
+    });
+  }
+
+  const debianUnit = ['/usr/lib/systemd/system/haproxy.service', '/lib/systemd/system/haproxy.service'].find((p) => spawnSync('test', ['-f', p]).status === 0);
+  it.skipIf(!debianUnit)('the drop-in carries the very line of Debian\'s own haproxy.service', () => {
+    const line = readFileSync(debianUnit!, 'utf8').split('\n').find((l) => l.startsWith('BindReadOnlyPaths='));
+    const m = modelFor('rocky9');
+    expect(unitDropIns(m).get(rel)!.content.split('\n')).toContain(line);
   });
 
-  it('with onFailure: lower-priority the file lowers the priority like the check', () => {
-    const lp = compile(yaml.replace('{ routerId: 7 }', '{ routerId: 7, check: { onFailure: lower-priority } }')).model!;
-    expect(renderKeepalived(lp, lp.nodes[0])).toContain(`file "${HAPROXY_EVENT.stateFile}"\n    weight -2\n`);
-  });
-
-  it('is part of what render --node writes', () => {
-    expect([...nodeTree(m, m.nodes[1]).keys()]).toContain(HAPROXY_EVENT.dropIn.slice(1));
-  });
-});
-
-const debianUnit = '/lib/systemd/system/haproxy.service';
-// the haproxy package brings the unit the drop-in extends
-const reason = missing(['systemd-analyze', 'haproxy']);
-describe.skipIf(reason)('systemd-analyze verify', () => {
-  it("the drop-in extends Debian's haproxy.service cleanly", () => {
+  const noSystemd = missing(['systemd-analyze']);
+  it.skipIf(noSystemd)('passes systemd-analyze verify on top of a haproxy.service', () => {
     const dir = join(work, 'units');
     mkdirSync(join(dir, 'haproxy.service.d'), { recursive: true });
-    copyFileSync(debianUnit, join(dir, 'haproxy.service'));
-    writeFileSync(join(dir, 'haproxy.service.d', 'lbbake-track.conf'), unitFiles(m).get(HAPROXY_EVENT.dropIn.slice(1))!.content);
+    writeFileSync(join(dir, 'haproxy.service.d', 'lbbake-devlog.conf'), unitDropIns(modelFor('rocky8')).get(rel)!.content);
+    writeFileSync(join(dir, 'haproxy.service'), '[Unit]\nDescription=stand-in\n[Service]\nExecStart=/bin/true\n');
     const r = spawnSync('systemd-analyze', ['verify', '--man=no', join(dir, 'haproxy.service')], {
       encoding: 'utf8',
       env: { ...process.env, SYSTEMD_UNIT_PATH: `${dir}:` },
       timeout: 30_000,
     });
-    const own = (r.stderr ?? '').split('\n').filter((l) => /lbbake|haproxy\.service/.test(l));
-    expect(own).toEqual([]);
-    expect(r.status, r.stderr).toBe(0);
+    expect((r.stderr ?? '').split('\n').filter((l) => /haproxy|lbbake/.test(l))).toEqual([]);
+    expect(r.status).toBe(0);
   });
 });
