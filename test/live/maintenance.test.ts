@@ -12,7 +12,7 @@ import { metadataModeFiles } from '../../src/render/agent.js';
 import { missing } from '../helpers/tools.js';
 import { LAB_TOOLS, type LbName, labModel, labYaml, NetLab, parseBody, type ProbeResult, sleep, waitFor } from '../helpers/netlab.js';
 
-const reason = missing([...LAB_TOOLS, 'socat'], { root: true });
+const reason = missing(LAB_TOOLS, { root: true });
 
 const backendOf = (r: ProbeResult) => (r.ok ? parseBody(r.body)?.backend : undefined);
 const lbOf = (r: ProbeResult) => (r.ok ? parseBody(r.body)?.lb : undefined);
