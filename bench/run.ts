@@ -12,15 +12,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PKG_ROOT } from '../src/io/paths.js';
 import { recordFigures, selectedParts } from './results.js';
+import { calmPart } from './calm.js';
+import { selectedCandidates, suffixOf } from './candidates.js';
 import { missing } from '../test/helpers/tools.js';
 import {
   type BackendName,
   BACKENDS,
   DNS_SERVER,
   GUIDE_VRRP,
+  IMPAIR_TOOLS,
   LAB_TOOLS,
   type LabVrrp,
   type LbName,
+  labModel,
   labYaml,
   NetLab,
   parseBody,
@@ -34,6 +38,12 @@ import {
 
 const RUNS = Math.max(1, Math.min(10, Number(process.env.BENCH_RUNS ?? 5) || 5));
 const SLOW_RUNS = Math.min(RUNS, 3);
+
+/** The defaults in words, from the lab's model (so the label follows normalize.ts). */
+function defaultsLabel(): string {
+  const v = labModel(labYaml()).vrrp;
+  return `VRRPv${v.version}, advert ${v.advertInterval} s, BACKUP waits ${v.downTimerAdverts} adverts, haproxy exit event + check every ${v.check.interval} s, FAULT on failure`;
+}
 
 interface Profile {
   key: string;
@@ -50,7 +60,7 @@ interface Profile {
 }
 
 const PROFILES: Profile[] = [
-  { key: 'default', label: 'lbbake defaults (VRRPv2, advert 1 s, haproxy exit event + check interval 1 fall 1, FAULT on failure)', vrrp: {}, haproxyCapS: 20, haproxyRuns: RUNS },
+  { key: 'default', label: `lbbake defaults (${defaultsLabel()})`, vrrp: {}, haproxyCapS: 20, haproxyRuns: RUNS },
   {
     key: 'default-poll',
     label: 'lbbake defaults without the exit event (haproxy not started by its unit: only the check sees it die)',
@@ -61,9 +71,9 @@ const PROFILES: Profile[] = [
     haproxyOnly: true,
   },
   {
-    key: 'fast',
-    label: '`fast`: VRRPv3, advert 0.25 s, no auth (check as default)',
-    vrrp: { version: 3, advertInterval: 0.25, auth: null },
+    key: 'v2',
+    label: 'the former defaults: VRRPv2, advert 1 s, PASS auth (exit event and check as now)',
+    vrrp: { version: 2, advertInterval: 1, auth: { pass: 'k8sHA-18' } },
     haproxyCapS: 20,
     haproxyRuns: RUNS,
   },
@@ -274,7 +284,7 @@ function table(results: Array<{ p: Profile; row: Row }>, backends: BackendRow[],
 }
 
 /** Figure-name suffix of each profile: the defaults carry none (figures named as in the issues). */
-const SUFFIX: Record<string, string> = { default: '', 'default-poll': '-poll', fast: '-fast', 'guide-pgrep': '-guide', 'guide-verbatim': '-guide-verbatim' };
+const SUFFIX: Record<string, string> = { default: '', 'default-poll': '-poll', v2: '-v2', 'guide-pgrep': '-guide', 'guide-verbatim': '-guide-verbatim' };
 
 /** The LAN lab part: every profile's failover figures and the backend figures. */
 async function lanPart(lab: NetLab): Promise<void> {
@@ -346,14 +356,37 @@ async function dnsPart(lab: NetLab): Promise<void> {
   process.stdout.write(`DNS backends: a new apiserver serves ${show('dns-backend-added')} after the DNS change; a removed one stops ${show('dns-backend-removed')} after; ${failed} failed requests in ${RUNS} add/remove cycles\n`);
 }
 
+/**
+ * The VRRP candidates (bench/candidates.ts) for choosing the default: node loss and time to
+ * serving per candidate (figures node-loss-<key>, time-to-serving-<key>; none for the default's
+ * own, which the lan part measures).
+ */
+async function advertPart(lab: NetLab): Promise<void> {
+  const rows: Array<{ p: Profile; row: Row }> = [];
+  for (const c of selectedCandidates()) {
+    const p: Profile = { key: c.key, label: c.label, vrrp: c.vrrp, patch: c.patch, haproxyCapS: 20, haproxyRuns: 0 };
+    log(`candidate ${c.key}`);
+    const row = await benchProfile(lab, p);
+    rows.push({ p, row });
+    const sfx = suffixOf(c);
+    if (sfx === '') continue;
+    recordFigures({ [`node-loss${sfx}`]: row.node.map((x) => x.s), [`time-to-serving${sfx}`]: row.serving.map((x) => x.s) });
+  }
+  const md = table(rows, [], `on ${new Date().toISOString().slice(0, 10)} (${RUNS} runs per candidate)`);
+  process.stdout.write(md);
+  writeFileSync(join(PKG_ROOT, 'bench', 'advert.md'), `# lbbake VRRP candidates: node loss and time to serving\n\n${md}`);
+}
+
 /** Parts of `npm run bench`, in run order. A part gets a fresh lab and records its own figures. */
 const PARTS: Record<string, (lab: NetLab) => Promise<void>> = {
   lan: lanPart,
   dns: dnsPart,
+  advert: advertPart,
+  calm: calmPart,
 };
 
 async function main(): Promise<number> {
-  const reason = missing([...LAB_TOOLS, 'socat', 'dnsmasq'], { root: true });
+  const reason = missing([...LAB_TOOLS, ...IMPAIR_TOOLS, 'socat', 'dnsmasq'], { root: true });
   if (reason) {
     console.error(`bench not run: ${reason}`);
     return 1;

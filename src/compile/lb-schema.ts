@@ -223,19 +223,26 @@ export const LB_SCHEMA = {
           "maximum": 255
         },
         "version": {
-          "description": "VRRP protocol version. 3 allows sub-second advertInterval but no authentication.",
+          "description": "VRRP protocol version. 3 (default): sub-second adverts, no authentication (the VRRP firewall and check_unicast_src accept adverts only from the LB nodes). 2: whole-second adverts with optional PASS authentication; the default when vrrp.auth is given.",
           "enum": [
             2,
             3
           ],
-          "default": 2
+          "default": 3
         },
         "advertInterval": {
-          "description": "Seconds between VRRP adverts. Whole seconds with version 2; 0.01..40.95 with version 3. Node loss is detected after about 3 adverts.",
+          "description": "Seconds between VRRP adverts: 0.01..40.95 with version 3, whole seconds with version 2. Default 0.1 with version 3 (with downTimerAdverts 5: node loss found in about 0.5 s); 1 with version 2 and on rocky8, whose keepalived 2.1.5 has no down_timer_adverts (about 3 s).",
           "type": "number",
           "exclusiveMinimum": 0,
           "maximum": 255,
-          "default": 1
+          "default": 0.1
+        },
+        "downTimerAdverts": {
+          "description": "How many advert intervals a BACKUP waits without hearing the MASTER before it takes over (keepalived down_timer_adverts, keepalived 2.2.3 and later; the RFC says 3). Default 5 with version 3 and the default advertInterval (node loss found in about 0.5 s, and 4 adverts in a row may be lost without a VIP move); 3 when advertInterval is given or with version 2. Every node gets the same value.",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 100,
+          "default": 5
         },
         "mode": {
           "description": "unicast (adverts sent to the other nodes' addresses; works on clouds) or multicast (224.0.0.18; most clouds drop it).",
@@ -251,7 +258,7 @@ export const LB_SCHEMA = {
           "default": true
         },
         "auth": {
-          "description": "VRRP PASS authentication (VRRP version 2 only). Absent: lbbake generates the pass.",
+          "description": "VRRP PASS authentication, VRRP version 2 only (giving it selects version 2; the pass travels in clear text). With version: 2 and no auth, lbbake generates the pass.",
           "type": "object",
           "additionalProperties": false,
           "required": [
@@ -259,7 +266,7 @@ export const LB_SCHEMA = {
           ],
           "properties": {
             "pass": {
-              "description": "Shared VRRP password (VRRP version 2), at most 8 characters (keepalived ignores the rest). Inline (warned), env:NAME or file:PATH. Leave vrrp.auth out to have lbbake generate one and keep it in <lb.yaml name>.secrets.yaml.",
+              "description": "Shared VRRP password (VRRP version 2), at most 8 characters (keepalived ignores the rest). Inline (warned), env:NAME or file:PATH. With version: 2, leave vrrp.auth out to have lbbake generate one and keep it in <lb.yaml name>.secrets.yaml.",
               "type": "string",
               "minLength": 1,
               "pattern": "^[A-Za-z0-9!#%&()*+,./:;<=>?@\\[\\]^_|~-]+$",
@@ -315,6 +322,11 @@ export const LB_SCHEMA = {
               "x-fix": "use a command and plain arguments: no quotes, shell operators or variables"
             }
           }
+        },
+        "firewall": {
+          "description": "Generate a host firewall for VRRP: an nftables table of lbbake's own (inet lbbake_vrrp, loaded by lbbake-vrrp-firewall.service before keepalived) that drops VRRP (IP protocol 112) from anything but the LB nodes. It never touches the rest of the ruleset. false: leave VRRP filtering to your own firewall or security groups.",
+          "type": "boolean",
+          "default": true
         }
       }
     },

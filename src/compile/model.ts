@@ -75,9 +75,15 @@ export interface Model {
     routerId: number;
     version: 2 | 3;
     advertInterval: number;
+    /** Advert intervals a BACKUP waits without hearing the MASTER (keepalived down_timer_adverts; RFC 3). */
+    downTimerAdverts: number;
+    /** Real-time priority of keepalived's VRRP process (vrrp_rt_priority). */
+    rtPriority: number;
     mode: 'unicast' | 'multicast';
     preempt: boolean;
     authPass: string | undefined;
+    /** Generate the nftables table that accepts VRRP only from the LB nodes. */
+    firewall: boolean;
     check: {
       /** keepalived vrrp_script name. */
       scriptName: string;

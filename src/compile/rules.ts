@@ -1,7 +1,7 @@
 import type { Code, Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { LbInput, Model } from './model.js';
 import { AUTH_PASS_CHARS, AUTH_PASS_MAX, IPV4 } from '../facts/alphabets.js';
-import { haproxyAtLeast } from '../facts/os.js';
+import { hasDownTimerAdverts, haproxyAtLeast } from '../facts/os.js';
 
 /** Most server slots a dns service may have (server-template 1-N; 64 A records fit a 4096-byte answer). */
 export const DNS_MAX_SLOTS = 64;
@@ -35,9 +35,9 @@ export interface RuleContext {
 
 export type Rule = (ctx: RuleContext) => void;
 
-/** Seconds a BACKUP waits for a silent MASTER: 3 adverts plus its skew time. */
-export function masterDownSeconds(advert: number, priority: number): number {
-  return 3 * advert + ((256 - priority) * advert) / 256;
+/** Seconds a BACKUP waits for a silent MASTER: `adverts` (keepalived down_timer_adverts, RFC 3) adverts plus its skew time. */
+export function masterDownSeconds(advert: number, priority: number, adverts = 3): number {
+  return adverts * advert + ((256 - priority) * advert) / 256;
 }
 
 /**
@@ -53,7 +53,7 @@ export function haproxyFailoverParts(m: Model): { detect: number; takeover: numb
   const c = m.vrrp.check;
   const detect = c.interval * c.fall;
   const backupPriority = Math.max(...m.nodes.filter((n) => n.state !== 'MASTER').map((n) => n.priority));
-  const takeover = c.weight === 0 ? 0.5 : masterDownSeconds(m.vrrp.advertInterval, backupPriority);
+  const takeover = c.weight === 0 ? 0.5 : masterDownSeconds(m.vrrp.advertInterval, backupPriority, m.vrrp.downTimerAdverts);
   return { detect, takeover, total: detect + takeover, backupPriority };
 }
 
@@ -158,13 +158,22 @@ export const RULES: Record<string, Rule> = {
       report('error', 'AUTH_WITH_VRRP3', '/vrrp/auth', 'VRRP version 3 has no authentication (keepalived ignores it); remove vrrp.auth or use version: 2');
     }
   },
-  advertInterval: ({ model, report }) => {
+  advertInterval: ({ input, model, report }) => {
     const a = model.vrrp.advertInterval;
     if (model.vrrp.version === 2 && !Number.isInteger(a)) {
-      report('error', 'ADVERT_INTERVAL', '/vrrp/advertInterval', `advertInterval ${a} is not a whole number of seconds, which VRRP version 2 requires; use 1, or set vrrp.version: 3 for sub-second adverts`);
+      const why = input.vrrp.version === undefined
+        ? 'vrrp.auth selects VRRP version 2 (PASS authentication exists only there), which requires whole seconds; remove vrrp.auth for sub-second VRRP version 3 adverts (the VRRP firewall and check_unicast_src accept adverts only from the LB nodes), or use 1'
+        : 'VRRP version 2 requires whole seconds; use 1, or set vrrp.version: 3 for sub-second adverts';
+      report('error', 'ADVERT_INTERVAL', '/vrrp/advertInterval', `advertInterval ${a} is not a whole number of seconds: ${why}`);
     }
     if (model.vrrp.version === 3 && (a < 0.01 || a > 40.95 || Math.abs(Math.round(a * 100) - a * 100) > 1e-9)) {
       report('error', 'ADVERT_INTERVAL', '/vrrp/advertInterval', `advertInterval ${a} is not valid for VRRP version 3; use 0.01..40.95 in steps of 0.01`);
+    }
+  },
+  downTimerSupported: ({ input, model, report }) => {
+    const n = input.vrrp.downTimerAdverts;
+    if (n !== undefined && n !== 3 && !hasDownTimerAdverts(model.os)) {
+      report('error', 'DOWN_TIMER_UNSUPPORTED', '/vrrp/downTimerAdverts', `keepalived ${model.os.keepalivedVersion.join('.')} (${model.os.label}) has no down_timer_adverts (keepalived 2.2.3 and later): a BACKUP there always waits 3 adverts; remove downTimerAdverts and set advertInterval for the failover time you want (node loss is found after about 3 adverts)`);
     }
   },
   checkWeightFailsOver: ({ model, report }) => {

@@ -2,6 +2,7 @@ import { createHash, randomInt } from 'node:crypto';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 import type { LbInput } from './model.js';
 import { AUTH_PASS_MAX, SECRET_ALPHABET } from '../facts/alphabets.js';
+import { vrrpVersion } from './normalize.js';
 
 /** The secrets lbbake knows, by their key in the secrets file. */
 export const SECRET_KEYS = {
@@ -113,8 +114,8 @@ export function resolveSecrets(input: LbInput, src: SecretSources): ResolvedSecr
     return given;
   };
 
-  const version = out.vrrp.version ?? 2;
-  if (version === 2) {
+  // VRRPv3 has no authentication: a pass is resolved (or generated) only for VRRPv2
+  if (vrrpVersion(out.vrrp) === 2) {
     const v = resolve('vrrpAuthPass', out.vrrp.auth?.pass);
     if (v !== undefined) out.vrrp.auth = { pass: v };
   }

@@ -52,6 +52,7 @@ export const CODES = {
   AUTH_WITH_VRRP3: { severity: 'error', stage: 'rules', summary: 'authentication with VRRP version 3, which has none' },
   STATS_PASSWORD_CHARS: { severity: 'error', stage: 'rules', summary: 'a stats password that is not 1-128 printable ASCII characters' },
   ADVERT_INTERVAL: { severity: 'error', stage: 'rules', summary: 'whole seconds with VRRP 2; 0.01..40.95 with VRRP 3' },
+  DOWN_TIMER_UNSUPPORTED: { severity: 'error', stage: 'rules', summary: 'vrrp.downTimerAdverts on a keepalived older than 2.2.3 (rocky8), which has no down_timer_adverts' },
   CHECK_WEIGHT_NO_FAILOVER: { severity: 'error', stage: 'rules', summary: 'a check weight with which a failed MASTER still outranks every healthy BACKUP' },
   NOPREEMPT_MASTER: { severity: 'error', stage: 'rules', summary: 'preempt: false needs every node in BACKUP' },
   MULTIPLE_MASTERS: { severity: 'error', stage: 'rules', summary: 'more than one node with state MASTER' },

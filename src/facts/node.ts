@@ -80,3 +80,18 @@ export const SELINUX_BOOLEANS = ['haproxy_connect_any'] as const;
 
 /** Packages every node installs. */
 export const PACKAGES = ['haproxy', 'keepalived'] as const;
+
+/** The package that brings nft, for the VRRP firewall (vrrp.firewall); the same name on every target. */
+export const FIREWALL_PACKAGE = 'nftables';
+
+/**
+ * The host firewall for VRRP: an nftables table of lbbake's own (never the user's ruleset) that
+ * drops VRRP from anything but the LB nodes, loaded by a oneshot unit before keepalived.
+ */
+export const VRRP_FIREWALL = {
+  file: '/etc/lbbake/vrrp-firewall.nft',
+  unit: '/etc/systemd/system/lbbake-vrrp-firewall.service',
+  unitName: 'lbbake-vrrp-firewall.service',
+  table: 'lbbake_vrrp',
+  nft: '/usr/sbin/nft',
+} as const;

@@ -194,3 +194,12 @@ export function haproxyAtLeast(os: OsFacts, major: number, minor: number): boole
   const [a, b] = os.haproxyVersion;
   return a > major || (a === major && b >= minor);
 }
+
+/** True when keepalived on this OS is at least major.minor.patch. */
+export function keepalivedAtLeast(os: OsFacts, major: number, minor: number, patch: number): boolean {
+  const [a, b, c] = os.keepalivedVersion;
+  return a !== major ? a > major : b !== minor ? b > minor : c >= patch;
+}
+
+/** keepalived's down_timer_adverts (a BACKUP's wait in adverts, RFC: 3) exists from 2.2.3 on. */
+export const hasDownTimerAdverts = (os: OsFacts): boolean => keepalivedAtLeast(os, 2, 2, 3);

@@ -1,6 +1,7 @@
 import type { Model } from '../compile/model.js';
 import { hookFiles } from './hooks.js';
 import { unitDropIns } from './units.js';
+import { firewallFiles } from './firewall.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
@@ -167,6 +168,7 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
   // hook, and the systemd drop-ins (runcmd and the image's step 5 run daemon-reload)
   for (const [k, v] of hookFiles(m)) files.set(k, v);
   for (const [k, v] of unitDropIns(m)) files.set(k, v);
+  for (const [k, v] of firewallFiles(m)) files.set(k, v);
   if (opts.secrets === 'inline') {
     files.set(SECRETS_PATH.slice(1), { content: secretsJson(m), mode: '0600', owner: 'root:root' });
   }

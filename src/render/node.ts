@@ -6,6 +6,7 @@ import type { FileSet } from './files.js';
 import { renderTemplateFile } from './templates.js';
 import { hookFiles } from './hooks.js';
 import { unitDropIns } from './units.js';
+import { firewallFiles } from './firewall.js';
 import { HAPROXY_EVENT } from '../facts/node.js';
 
 function header(m: Model, node?: NodeModel): string {
@@ -42,6 +43,10 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
     interface: m.vip.interface,
     routerId: m.vrrp.routerId,
     advertInterval: formatSeconds(m.vrrp.advertInterval),
+    rtPriority: String(m.vrrp.rtPriority),
+    // keepalived's default is the RFC's 3: written only when it differs
+    downTimerAdverts: m.vrrp.downTimerAdverts === 3 ? '' : String(m.vrrp.downTimerAdverts),
+    masterDown: formatSeconds(Math.round(m.vrrp.downTimerAdverts * m.vrrp.advertInterval * 100) / 100),
     nopreempt: !m.vrrp.preempt,
     unicast: m.vrrp.mode === 'unicast',
     authPass: m.vrrp.authPass ?? '',
@@ -129,8 +134,9 @@ export function renderNode(m: Model, node: NodeModel): FileSet {
 /**
  * Everything one node runs, as the root-relative tree `render --node` writes: renderNode's
  * files plus the VIP-move hook keepalived.conf calls (with vip.cloud) and the drop-ins the OS's
- * own units need (RHEL's haproxy.service) and the one that reports haproxy's exit to keepalived.
+ * own units need (RHEL's haproxy.service) and the one that reports haproxy's exit to keepalived,
+ * and the VRRP firewall (vrrp.firewall).
  */
 export function nodeTree(m: Model, node: NodeModel): FileSet {
-  return new Map([...renderNode(m, node), ...hookFiles(m), ...unitDropIns(m)]);
+  return new Map([...renderNode(m, node), ...hookFiles(m), ...unitDropIns(m), ...firewallFiles(m)]);
 }

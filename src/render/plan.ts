@@ -1,5 +1,6 @@
 import type { Model } from '../compile/model.js';
 import { haproxyFailoverParts, masterDownSeconds } from '../compile/rules.js';
+import { HAPROXY_EVENT } from '../facts/node.js';
 
 /** One firewall / security-group rule the pair needs. */
 export interface FirewallRule {
@@ -19,7 +20,8 @@ export interface Plan {
   nodes: Array<{ name: string; address: string; state: string; priority: number; onCheckFailure: string }>;
   check: { command: string; intervalSeconds: number; fall: number; rise: number; weight: number; onFailure: 'FAULT' | 'lower priority' };
   failover: {
-    haproxyDeath: { detectSeconds: number; takeoverSeconds: number; totalSeconds: number; how: string };
+    /** The polling check's budget; `event` says how haproxy's own unit reports its exit at once. */
+    haproxyDeath: { detectSeconds: number; takeoverSeconds: number; totalSeconds: number; how: string; event: string };
     nodeLoss: { seconds: number; how: string };
   };
   services: Array<{ name: string; listen: string; balance: string; health: string; servers: string[] }>;
@@ -37,7 +39,7 @@ export function buildPlan(m: Model): Plan {
   const parts = haproxyFailoverParts(m);
   const master = m.nodes.find((n) => n.state === 'MASTER') ?? [...m.nodes].sort((a, b) => b.priority - a.priority)[0];
   const bestBackup = [...m.nodes].filter((n) => n !== master).sort((a, b) => b.priority - a.priority)[0];
-  const nodeLoss = masterDownSeconds(m.vrrp.advertInterval, bestBackup.priority);
+  const nodeLoss = masterDownSeconds(m.vrrp.advertInterval, bestBackup.priority, m.vrrp.downTimerAdverts);
   const addrs = m.nodes.map((n) => n.address);
 
   const firewall: FirewallRule[] = [];
@@ -127,13 +129,14 @@ export function buildPlan(m: Model): Plan {
         detectSeconds: round(parts.detect),
         takeoverSeconds: round(parts.takeover),
         totalSeconds: round(parts.total),
+        event: `haproxy.service reports haproxy's exit (stop, crash, failed start) at once: its drop-in writes ${HAPROXY_EVENT.stateFile}, which keepalived tracks (no polling); the budget above is the polling check's, for a haproxy not run by its unit`,
         how: fault
           ? `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then FAULT: the BACKUP takes over within its skew time (~0.5 s measured)`
-          : `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then the BACKUP waits for Master_Down (3 x ${m.vrrp.advertInterval} s advert + skew) because it ignores lower-priority adverts`,
+          : `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then the BACKUP waits for Master_Down (${m.vrrp.downTimerAdverts} x ${m.vrrp.advertInterval} s advert + skew) because it ignores lower-priority adverts`,
       },
       nodeLoss: {
         seconds: round(nodeLoss),
-        how: `${bestBackup.name} (priority ${bestBackup.priority}) takes over after 3 missed adverts x ${m.vrrp.advertInterval} s + skew ((256 - ${bestBackup.priority}) / 256 x ${m.vrrp.advertInterval} s)`,
+        how: `${bestBackup.name} (priority ${bestBackup.priority}) takes over after ${m.vrrp.downTimerAdverts} missed adverts x ${m.vrrp.advertInterval} s + skew ((256 - ${bestBackup.priority}) / 256 x ${m.vrrp.advertInterval} s)`,
       },
     },
     services: m.services.map((s) => ({
@@ -178,6 +181,7 @@ export function formatPlan(p: Plan): string {
   const h = p.failover.haproxyDeath;
   line(`  haproxy dies on the MASTER: ${secs(h.totalSeconds)} = detect ${secs(h.detectSeconds)} + takeover ${secs(h.takeoverSeconds)}`);
   line(`    ${h.how}`);
+  line(`    ${h.event}`);
   line(`  MASTER node lost:           ${secs(p.failover.nodeLoss.seconds)}`);
   line(`    ${p.failover.nodeLoss.how}`);
   line();

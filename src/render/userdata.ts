@@ -6,7 +6,8 @@ import { renderTemplateFile } from './templates.js';
 import { type FileEntry } from './files.js';
 import { cloudConfigText } from './cloud-config.js';
 import { metadataModeFiles } from './agent.js';
-import { APPLY_SCRIPT, PACKAGES, SELINUX_BOOLEANS, UNITS } from '../facts/node.js';
+import { APPLY_SCRIPT, SELINUX_BOOLEANS, UNITS, VRRP_FIREWALL } from '../facts/node.js';
+import { firewallFiles, nodePackages, nodeUnits } from './firewall.js';
 
 export { APPLY_SCRIPT } from '../facts/node.js';
 
@@ -37,6 +38,7 @@ export function userdataForNode(m: Model, node: NodeModel): string {
   for (const [rel, f] of hookFiles(m)) writeFiles.push(writeFile('/' + rel, f, false));
   // drop-ins before the packages: haproxy's first start already has them
   for (const [rel, f] of unitDropIns(m)) writeFiles.push(writeFile('/' + rel, f, false));
+  for (const [rel, f] of firewallFiles(m)) writeFiles.push(writeFile('/' + rel, f, false));
   writeFiles.push({
     path: APPLY_SCRIPT,
     content: renderTemplateFile('lbbake-apply.sh.njk', {
@@ -48,7 +50,8 @@ export function userdataForNode(m: Model, node: NodeModel): string {
       selinux: m.os.selinux,
       selinuxBooleans: m.os.selinux ? [...SELINUX_BOOLEANS] : [],
       units: UNITS,
-      dropIns: unitDropIns(m).size > 0,
+      dropIns: unitDropIns(m).size > 0 || firewallFiles(m).size > 0,
+      firewallUnit: m.vrrp.firewall ? VRRP_FIREWALL.unitName : '',
     }),
     owner: 'root:root',
     permissions: '0755',
@@ -69,9 +72,9 @@ export function userdataForMetadata(m: Model): string {
   for (const [rel, f] of metadataModeFiles(m, { secrets: 'inline' })) writeFiles.push(writeFile('/' + rel, f, true));
   return cloudConfig(m, `every node (role from instance metadata key ${m.identity.metadataKey})`, writeFiles, [
     ['systemctl', 'daemon-reload'],
-    ['systemctl', 'enable', UNITS.agent, UNITS.haproxy, UNITS.keepalived],
+    ['systemctl', 'enable', UNITS.agent, ...nodeUnits(m)],
     ['systemctl', 'start', UNITS.agent],
-    ['systemctl', 'start', UNITS.haproxy, UNITS.keepalived],
+    ['systemctl', 'start', ...nodeUnits(m)],
   ]);
 }
 
@@ -79,7 +82,7 @@ export function userdataForMetadata(m: Model): string {
 function cloudConfig(m: Model, what: string, writeFiles: WriteFile[], runcmd: string[][]): string {
   const body = {
     package_update: true,
-    packages: [...PACKAGES],
+    packages: nodePackages(m),
     write_files: writeFiles,
     runcmd,
   };

@@ -143,10 +143,13 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
       const tree = join(out, 'tree');
       const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
       const rels = walk(tree).map((p) => relative(tree, p)).sort();
-      expect(rels).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf', 'etc/systemd/system/haproxy.service.d/lbbake-track.conf']);
+      expect(rels).toEqual([
+        'etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/lbbake/vrrp-firewall.nft', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
+        'etc/systemd/system/haproxy.service.d/lbbake-track.conf', 'etc/systemd/system/lbbake-vrrp-firewall.service',
+      ]);
       for (const rel of rels) expect(readFileSync(join(n.root, rel)), rel).toEqual(readFileSync(join(tree, rel)));
-      // the secrets really came through: the generated VRRP pass is in the installed config
-      expect(readFileSync(join(n.root, 'etc/keepalived/keepalived.conf'), 'utf8')).toMatch(/auth_pass "[^"@]{8}"/);
+      // the secrets really came through: the generated stats password's hash is in the installed config
+      expect(readFileSync(join(n.root, 'etc/haproxy/haproxy.cfg'), 'utf8')).toMatch(/user admin password \$6\$/);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -404,7 +407,10 @@ describe.skipIf(skip)('secrets at boot (baked images)', () => {
   });
 
   // stats password + stats bound to each node's address: haproxy.cfg differs per node and holds a hash
-  const text = exampleText().replace('stats: { port: 1080, bind: 127.0.0.1, user: admin }', 'stats: { port: 1080, bind: node, user: admin, password: "correct horse" }');
+  // and VRRPv2, whose generated PASS is a secret too
+  const text = exampleText()
+    .replace('stats: { port: 1080, bind: 127.0.0.1, user: admin }', 'stats: { port: 1080, bind: node, user: admin, password: "correct horse" }')
+    .replace('vrrp:\n', 'vrrp:\n  version: 2\n');
   const ms = modelOf(text);
 
   it('the variant really has both secrets and per-node haproxy.cfg', () => {

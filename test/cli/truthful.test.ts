@@ -13,10 +13,11 @@ import { run } from '../helpers/io.js';
 
 const tmp = useTempDir('lbbake-truth');
 
+/** The example as VRRPv2, so both secrets (its generated PASS and the stats password) are in play. */
 function project(name: string, edit: (t: string) => string = (t) => t): string {
   const d = join(tmp, name);
   mkdirSync(d, { recursive: true });
-  writeFileSync(join(d, 'lb.yaml'), edit(readFileSync(EXAMPLE, 'utf8')));
+  writeFileSync(join(d, 'lb.yaml'), edit(readFileSync(EXAMPLE, 'utf8').replace('vrrp:\n', 'vrrp:\n  version: 2\n')));
   return join(d, 'lb.yaml');
 }
 
@@ -133,7 +134,7 @@ describe('render writes everything keepalived.conf runs', () => {
     for (const p of called.filter((c) => c.startsWith('/usr/local/'))) {
       expect(statSync(join(out, p)).mode & 0o777).toBe(0o755);
     }
-    expect(r.stderr).toMatch(/wrote 5 files/);
+    expect(r.stderr).toMatch(/wrote 7 files/);
   });
 });
 

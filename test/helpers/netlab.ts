@@ -37,12 +37,12 @@ import { compile } from '../../src/compile/compile.js';
 import type { Model } from '../../src/compile/model.js';
 import { PKG_ROOT } from '../../src/io/paths.js';
 import { nodeTree } from '../../src/render/node.js';
-import { HAPROXY_EVENT } from '../../src/facts/node.js';
+import { HAPROXY_EVENT, VRRP_FIREWALL } from '../../src/facts/node.js';
 import { type FileSet } from '../../src/render/files.js';
 import { writeTree } from '../../src/io/write.js';
 
 /** What the lab needs on the host (root too); suites and benches pass this to missing(). */
-export const LAB_TOOLS = ['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'];
+export const LAB_TOOLS = ['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep', 'nft'];
 /** What impairLink needs besides LAB_TOOLS (the bench's calm part). */
 export const IMPAIR_TOOLS = ['iptables'];
 
@@ -82,6 +82,8 @@ const HAPROXY_DROPIN_DIR = dirname(HAPROXY_EVENT.dropIn).slice(1);
 export interface LabVrrp {
   version?: 2 | 3;
   advertInterval?: number;
+  downTimerAdverts?: number;
+  firewall?: boolean;
   mode?: 'unicast' | 'multicast';
   preempt?: boolean;
   auth?: { pass: string } | null;
@@ -89,13 +91,14 @@ export interface LabVrrp {
 }
 
 /**
- * lb.yaml text for the lab: the shape of examples/k8s-apiserver.yaml with lab addresses. vrrp
- * keys given here replace the example's; `auth: null` drops the password (needed for VRRPv3).
+ * lb.yaml text for the lab: the shape of examples/k8s-apiserver.yaml with lab addresses and
+ * lbbake's VRRP defaults (version, adverts, no auth). vrrp keys given here are added; `auth: null`
+ * is the same as leaving auth out.
  */
 export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] } } = {}): string {
   const { auth, ...rest } = vrrp;
-  const v: Record<string, unknown> = { routerId: 18, advertInterval: 1, mode: 'unicast', preempt: true, ...rest };
-  if (auth !== null) v.auth = auth ?? { pass: 'k8sHA-18' };
+  const v: Record<string, unknown> = { routerId: 18, mode: 'unicast', preempt: true, ...rest };
+  if (auth) v.auth = auth;
   return stringify({
     version: 1,
     name: 'lab',
@@ -148,6 +151,8 @@ export function renderLab(yamlText: string, opts: { events?: boolean } = {}): Re
 export const GUIDE_VRRP: LabVrrp = {
   mode: 'multicast',
   advertInterval: 1,
+  // the guide's PASS auth (VRRPv2); lbbake's 8-character limit
+  auth: { pass: 'k8sHA-18' },
   check: { interval: 3, fall: 10, rise: 2, onFailure: 'lower-priority', weight: -2 },
 };
 
@@ -516,6 +521,7 @@ export class NetLab {
     must('ip', ['-n', ns, 'addr', 'add', `${addr}/24`, 'dev', this.lbNic]);
     if (this.cloud) must('ip', ['-n', ns, 'route', 'replace', CLOUD_NET.clientSubnet, 'via', CLOUD_NET.router, 'dev', this.lbNic]);
     this.applySysctls(node);
+    this.applyFirewall(node);
     rmSync(join(root, 'ready'), { force: true });
     // readLog() shows this incarnation of the node only; the previous one is kept as *.log.prev
     for (const d of ['keepalived', 'haproxy'] as const) {
@@ -554,6 +560,32 @@ export class NetLab {
         if (m && m[1].startsWith('net.')) must('ip', ['netns', 'exec', this.nodeNs(node), 'sysctl', '-q', '-w', `${m[1]}=${m[2]}`]);
       }
     }
+  }
+
+  /**
+   * The node's VRRP firewall, as lbbake-vrrp-firewall.service loads it (`nft -f` of the rendered
+   * file, in the node's network namespace); nothing when the node's tree has none. Loading the
+   * file replaces the table, so a restarted node gets a fresh one.
+   */
+  private applyFirewall(node: LbName): void {
+    const file = join(this.nodeRoot(node), VRRP_FIREWALL.file.slice(1));
+    if (existsSync(file)) must('ip', ['netns', 'exec', this.nodeNs(node), 'nft', '-f', file]);
+    // a node without the file boots without the table (the network namespace outlives the node)
+    else run('ip', ['netns', 'exec', this.nodeNs(node), 'nft', 'delete', 'table', 'inet', VRRP_FIREWALL.table]);
+  }
+
+  /** Packets the node's VRRP firewall dropped so far (its counter), or undefined without the table. */
+  vrrpDropped(node: LbName): number | undefined {
+    const r = run('ip', ['netns', 'exec', this.nodeNs(node), 'nft', 'list', 'table', 'inet', VRRP_FIREWALL.table]);
+    if (r.status !== 0) return undefined;
+    const m = /counter packets (\d+) bytes \d+ drop/.exec(r.stdout);
+    return m ? Number(m[1]) : undefined;
+  }
+
+  /** Sends VRRPv3 adverts from a lab member that is no LB node (lab/vrrp-send.py). */
+  sendVrrp(from: { role: string; address: string }, to: string, opts: { vrid: number; priority: number; count: number }): string {
+    return must('ip', ['netns', 'exec', this.ns(from.role), PYTHON, join(LAB_DIR, 'vrrp-send.py'), from.address, to, String(opts.vrid),
+      String(opts.priority), this.vip, String(opts.count)]);
   }
 
   /** The python3 the lab uses (the agent runs with it too). */

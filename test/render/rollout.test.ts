@@ -177,11 +177,14 @@ describe('lbbake explain NEW --against OLD (CLI)', () => {
   };
 
   it('OLD without a secrets file takes NEW\'s secrets (a git show copy); says so; text and --json', async () => {
+    // VRRPv2: its generated PASS is a secret beside the stats password
     const base = parse(EXAMPLE);
+    base.vrrp.version = 2;
     const neu = write('lb.yaml', (addServer(base), base));
     const gen = await run(['gen-userdata', neu, '-o', join(dir, 'ud.yaml')]);
     expect(gen.code, gen.stderr).toBe(0);
     const o = parse(EXAMPLE);
+    o.vrrp.version = 2;
     const old = write('old.yaml', o);
     const r = await run(['explain', neu, '--against', old]);
     expect(r.code, r.stderr).toBe(0);

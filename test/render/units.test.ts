@@ -36,7 +36,7 @@ describe('haproxy /dev/log in the chroot', () => {
       expect(w !== undefined).toBe(has);
       const apply = ud.write_files.find((f) => f.path.endsWith('lbbake-apply'))!.content;
       // every OS also gets the haproxy exit-event drop-in (test/render/haproxy-event.test.ts)
-      expect(apply.includes('systemctl daemon-reload\nsystemctl enable')).toBe(true);
+      expect(apply).toContain('systemctl daemon-reload\n');
       if (w) {
         expect(w.defer).toBeUndefined();
         expect(w.content).toContain(`[Service]\nBindReadOnlyPaths=/dev/log:${facts.haproxyChroot}/dev/log\n`);

@@ -17,12 +17,14 @@ import { cloudInitSchema, missing, tempFile } from '../helpers/tools.js';
 import { exampleText, modelOf } from '../agent/harness.js';
 import { useTempDir } from '../helpers/tmp.js';
 
-const m = modelOf(exampleText());
+/** The example as VRRPv2: its generated PASS is a secret beside the stats password. */
+const TEXT = exampleText().replace('vrrp:\n', 'vrrp:\n  version: 2\n');
+const m = modelOf(TEXT);
 const secrets = secretValues(m);
 const work = useTempDir('lba-ud');
 /** A copy of the example: the CLI keeps the secrets it generates beside it (lb.secrets.yaml). */
 const FILE = join(work, 'lb.yaml');
-writeFileSync(FILE, exampleText());
+writeFileSync(FILE, TEXT);
 
 async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -39,7 +41,7 @@ describe('gen-userdata without --node (metadata mode)', () => {
     expect(a.stdout.startsWith('#cloud-config\n')).toBe(true);
     expect(a.stdout).toContain('lbbake-agent');
     expect(a.stdout).toBe(b.stdout);
-    expect(userdataForMetadata(m)).toBe(userdataForMetadata(modelOf(exampleText())));
+    expect(userdataForMetadata(m)).toBe(userdataForMetadata(modelOf(TEXT)));
     const s1 = await cli(['gen-userdata', FILE, '--secrets-only']);
     const s2 = await cli(['gen-userdata', FILE, '--secrets-only']);
     expect(s1.stdout).toBe(s2.stdout);
@@ -47,7 +49,7 @@ describe('gen-userdata without --node (metadata mode)', () => {
 
   it('installs packages, writes agent, unit, drop-in, shared + per-node files and the 0600 secrets file, runs the agent', () => {
     const doc = parse(userdataForMetadata(m));
-    expect(doc.packages).toEqual(['haproxy', 'keepalived']);
+    expect(doc.packages).toEqual(['haproxy', 'keepalived', 'nftables']);
     const byPath = new Map<string, { permissions: string; defer?: boolean; content: string }>(doc.write_files.map((f: { path: string }) => [f.path, f]));
     expect([...byPath.keys()]).toEqual([
       '/usr/local/sbin/lbbake-agent',
@@ -59,6 +61,8 @@ describe('gen-userdata without --node (metadata mode)', () => {
       '/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf',
       '/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf',
       '/etc/systemd/system/haproxy.service.d/lbbake-track.conf',
+      '/etc/lbbake/vrrp-firewall.nft',
+      '/etc/systemd/system/lbbake-vrrp-firewall.service',
       '/etc/lbbake/secrets.json',
     ]);
     expect(byPath.get('/etc/lbbake/secrets.json')!.permissions).toBe('0600');
@@ -74,9 +78,9 @@ describe('gen-userdata without --node (metadata mode)', () => {
     }
     expect(doc.runcmd).toEqual([
       ['systemctl', 'daemon-reload'],
-      ['systemctl', 'enable', 'lbbake-agent.service', 'haproxy.service', 'keepalived.service'],
+      ['systemctl', 'enable', 'lbbake-agent.service', 'lbbake-vrrp-firewall.service', 'haproxy.service', 'keepalived.service'],
       ['systemctl', 'start', 'lbbake-agent.service'],
-      ['systemctl', 'start', 'haproxy.service', 'keepalived.service'],
+      ['systemctl', 'start', 'lbbake-vrrp-firewall.service', 'haproxy.service', 'keepalived.service'],
     ]);
   });
 

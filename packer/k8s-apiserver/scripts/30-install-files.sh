@@ -14,5 +14,7 @@ install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/shared/etc/sysctl.d/90-l
 install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf" "/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf"
 install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf" "/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf"
 install -D -m 0644 -o root -g root "$src/etc/systemd/system/haproxy.service.d/lbbake-track.conf" "/etc/systemd/system/haproxy.service.d/lbbake-track.conf"
+install -D -m 0644 -o root -g root "$src/etc/lbbake/vrrp-firewall.nft" "/etc/lbbake/vrrp-firewall.nft"
+install -D -m 0644 -o root -g root "$src/etc/systemd/system/lbbake-vrrp-firewall.service" "/etc/systemd/system/lbbake-vrrp-firewall.service"
 rm -rf "$src"
-echo "lbbake: installed 9 files"
+echo "lbbake: installed 11 files"

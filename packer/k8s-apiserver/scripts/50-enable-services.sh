@@ -4,5 +4,5 @@
 set -eu
 
 systemctl daemon-reload
-systemctl enable lbbake-agent.service haproxy.service keepalived.service
-echo "lbbake: enabled lbbake-agent.service, haproxy.service, keepalived.service"
+systemctl enable lbbake-agent.service lbbake-vrrp-firewall.service haproxy.service keepalived.service
+echo "lbbake: enabled lbbake-agent.service, lbbake-vrrp-firewall.service, haproxy.service, keepalived.service"

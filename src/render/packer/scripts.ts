@@ -1,4 +1,5 @@
-import { PACKAGES, SELINUX_BOOLEANS, UNITS } from '../../facts/node.js';
+import { SELINUX_BOOLEANS, UNITS, VRRP_FIREWALL } from '../../facts/node.js';
+import { nodePackages } from '../firewall.js';
 import type { Model } from '../../compile/model.js';
 import { renderTemplateFile } from '../templates.js';
 import { type FileSet } from '../files.js';
@@ -75,7 +76,7 @@ export function buildScripts(m: Model, files: FileSet): Script[] {
   const render = (tpl: string, view: object) => renderTemplateFile(`packer/${tpl}.sh.njk`, { ...common, ...view });
   return [
     { name: '10-wait-cloud-init.sh', content: render('wait-cloud-init', {}) },
-    { name: '20-install-packages.sh', content: render('install-packages', { packages: [...PACKAGES] }) },
+    { name: '20-install-packages.sh', content: render('install-packages', { packages: nodePackages(m) }) },
     { name: '30-install-files.sh', content: render('install-files', { uploadDir: UPLOAD_DIR, files: placed(files) }) },
     {
       name: '40-check-configs.sh',
@@ -84,6 +85,8 @@ export function buildScripts(m: Model, files: FileSet): Script[] {
         substitutions: checkSubstitutions(m),
         haproxyConfigs: targets.haproxy,
         keepalivedConfigs: targets.keepalived,
+        nftFiles: files.has(VRRP_FIREWALL.file.slice(1)) ? [VRRP_FIREWALL.file] : [],
+        nft: VRRP_FIREWALL.nft,
       }),
     },
     { name: '50-enable-services.sh', content: render('enable-services', { units: unitsToEnable(files) }) },

@@ -82,7 +82,7 @@ def main():
     jitter = float(sys.argv[4]) / 1000.0
     rng = random.Random(int(sys.argv[5]) if len(sys.argv) > 5 else None)
     try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(50))
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(90))
         rt = "real-time"
     except (OSError, AttributeError):
         rt = "normal priority"
