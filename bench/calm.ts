@@ -43,6 +43,8 @@ export interface CalmResult {
   falseFailovers: number;
   /** Every keepalived state change on either node during the run. */
   changes: string[];
+  /** keepalived VRRP processes that died and were respawned (e.g. killed by RLIMIT_RTTIME). */
+  respawns: number;
   requests: number;
   failed: number;
   via: Record<string, number>;
@@ -69,12 +71,15 @@ export async function calmRun(lab: NetLab, cond: Condition, seconds: number): Pr
     load.end = loadavg()[0];
     const changes = (['lb-0', 'lb-1'] as LbName[]).flatMap((n) =>
       lab.readLog(n, 'keepalived').slice(before[n]).split('\n').filter((l) => /Entering (MASTER|BACKUP|FAULT) STATE/.test(l)).map((l) => `${n}: ${l}`));
+    const respawns = (['lb-0', 'lb-1'] as LbName[]).reduce((n, node) =>
+      n + lab.readLog(node, 'keepalived').slice(before[node]).split('\n').filter((l) => /VRRP child process\(\d+\) died/.test(l)).length, 0);
     const via: Record<string, number> = {};
     for (const r of rs) if (r.ok) via[parseBody(r.body)?.lb ?? '?'] = (via[parseBody(r.body)?.lb ?? '?'] ?? 0) + 1;
     return {
       seconds,
       falseFailovers: changes.filter((c) => c.startsWith('lb-1:') && c.includes('Entering MASTER STATE')).length,
       changes,
+      respawns,
       requests: rs.length,
       failed: rs.filter((r) => !r.ok).length,
       via,
@@ -97,7 +102,7 @@ interface Row {
 
 function table(rows: Row[], conds: Condition[], seconds: number): string {
   const cell = (r: CalmResult) =>
-    `**${r.falseFailovers}** (${r.changes.length} state changes; ${r.failed}/${r.requests} requests failed; load ${r.load.start.toFixed(1)}→${r.load.end.toFixed(1)})`;
+    `**${r.falseFailovers}** (${r.changes.length} state changes${r.respawns ? `, ${r.respawns} VRRP process deaths` : ''}; ${r.failed}/${r.requests} requests failed; load ${r.load.start.toFixed(1)}→${r.load.end.toFixed(1)})`;
   return [
     `Measured by \`npm run bench -- calm\` on ${new Date().toISOString().slice(0, 10)}: ${seconds} s per condition, ${cpus().length} cores shared with other work`,
     '(load average = 1-minute load at start → end). False failovers = times lb-1 took the VIP from a healthy lb-0.',
@@ -126,7 +131,7 @@ export async function calmPart(lab: NetLab): Promise<void> {
       log(`${c.key} (${row.suffix === '' ? 'default' : 'candidate'}) under ${cond.key} for ${CALM_SECONDS} s; load ${loadavg()[0].toFixed(1)}`);
       const r = await calmRun(lab, cond, CALM_SECONDS);
       row.results.push({ cond, r });
-      log(`${c.key} ${cond.key}: ${r.falseFailovers} false failovers, ${r.changes.length} state changes, ${r.failed}/${r.requests} failed, load ${r.load.start.toFixed(1)}->${r.load.end.toFixed(1)}${r.impaired.length ? `; ${r.impaired.join('; ')}` : ''}`);
+      log(`${c.key} ${cond.key}: ${r.falseFailovers} false failovers, ${r.changes.length} state changes, ${r.respawns} respawns, ${r.failed}/${r.requests} failed, load ${r.load.start.toFixed(1)}->${r.load.end.toFixed(1)}${r.impaired.length ? `; ${r.impaired.join('; ')}` : ''}`);
       for (const ch of r.changes) log(`  ${ch}`);
       recordFigures({ [`false-failovers-${cond.key}${row.suffix}`]: [r.falseFailovers] });
     }

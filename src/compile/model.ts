@@ -79,6 +79,8 @@ export interface Model {
     downTimerAdverts: number;
     /** Real-time priority of keepalived's VRRP process (vrrp_rt_priority). */
     rtPriority: number;
+    /** CPU time in µs it may use without blocking before the kernel stops it (vrrp_rlimit_rttime). */
+    rtLimitUs: number;
     mode: 'unicast' | 'multicast';
     preempt: boolean;
     authPass: string | undefined;

@@ -26,6 +26,12 @@ export const DEFAULTS = {
    * not delay adverts (keepalived's own advice when a BACKUP takes over from a busy MASTER).
    */
   vrrpRtPriority: 50,
+  /**
+   * CPU time (µs) the real-time VRRP process may use without a blocking call (vrrp_rlimit_rttime).
+   * keepalived's 10 ms got it killed mid state change on a busy VM in the lab (steal time counts);
+   * a second still stops a runaway process.
+   */
+  vrrpRtLimitUs: 1_000_000,
   mode: 'unicast',
   preempt: true,
   /** vrrp.firewall: the nftables table that accepts VRRP only from the LB nodes. */
@@ -141,6 +147,7 @@ export function normalize(input: LbInput): Model {
       // explicit `advertInterval: 1` still finds node loss in about 3 s)
       downTimerAdverts: v.downTimerAdverts ?? (subSecond && v.advertInterval === undefined ? DEFAULTS.downTimerAdverts : DEFAULTS.rfc.downTimerAdverts),
       rtPriority: DEFAULTS.vrrpRtPriority,
+      rtLimitUs: DEFAULTS.vrrpRtLimitUs,
       mode: v.mode ?? DEFAULTS.mode,
       preempt,
       authPass: v.auth?.pass,

@@ -44,6 +44,7 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
     routerId: m.vrrp.routerId,
     advertInterval: formatSeconds(m.vrrp.advertInterval),
     rtPriority: String(m.vrrp.rtPriority),
+    rtLimitUs: String(m.vrrp.rtLimitUs),
     // keepalived's default is the RFC's 3: written only when it differs
     downTimerAdverts: m.vrrp.downTimerAdverts === 3 ? '' : String(m.vrrp.downTimerAdverts),
     masterDown: formatSeconds(Math.round(m.vrrp.downTimerAdverts * m.vrrp.advertInterval * 100) / 100),

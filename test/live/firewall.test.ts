@@ -9,7 +9,6 @@ import { missing } from '../helpers/tools.js';
 
 const reason = missing(LAB_TOOLS, { root: true });
 const ROGUE = { role: 'cl', address: CLIENT };
-const lb0 = LB_NODES[0].address;
 const states = (log: string) => log.split('\n').filter((l) => /Entering (MASTER|BACKUP|FAULT) STATE/.test(l)).length;
 
 describe.skipIf(reason)('VRRP firewall (nftables table inet lbbake_vrrp)', () => {
