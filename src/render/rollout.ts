@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { Model, NodeModel } from '../compile/model.js';
 import { InternalError } from '../diagnostics/errors.js';
-import { AGENT_PATHS, UNITS } from '../facts/node.js';
+import { AGENT_PATHS, UNITS, VRRP_FIREWALL } from '../facts/node.js';
 import { type FileSet } from './files.js';
 import { maskSecrets, placeholder, placeholderModel, type SecretName, secretValues } from './agent-secrets.js';
 import { metadataModeFiles } from './agent.js';
@@ -215,6 +215,8 @@ function applyOf(o: Model, n: Model, path: string): string {
     if (path === m.paths.haproxyCfg) return `systemctl reload ${UNITS.haproxy}`;
     if (path === m.paths.sysctlDropIn) return `sysctl -p ${path}`;
   }
+  if (path === VRRP_FIREWALL.file) return `systemctl restart ${VRRP_FIREWALL.unitName}`;
+  if (path.startsWith('/etc/systemd/system/')) return 'systemctl daemon-reload';
   return 'nothing (keepalived runs it at the next transition)';
 }
 
@@ -298,7 +300,7 @@ function unsafeReasons(o: Model, n: Model): Unsafe[] {
     if (moved.length > 0) {
       r.push({
         reason: `nodes are added or their addresses change (${moved.join(', ')}): the old nodes' unicast_peer lists do not name them and check_unicast_src drops their adverts, so a new node hears no MASTER and takes the VIP too`,
-        fix: 'first update keepalived.conf on the nodes that stay in place (lbbake render NEW --node <node>, copy etc/keepalived/keepalived.conf, systemctl reload keepalived), BACKUPs first; then follow the order below',
+        fix: `first update keepalived.conf on the nodes that stay in place (lbbake render NEW --node <node>, copy etc/keepalived/keepalived.conf, systemctl reload keepalived${n.vrrp.firewall ? `; and ${VRRP_FIREWALL.file}, systemctl restart ${VRRP_FIREWALL.unitName}, whose table otherwise drops the new nodes' adverts` : ''}), BACKUPs first; then follow the order below`,
       });
     }
   }

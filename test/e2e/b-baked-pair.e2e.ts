@@ -209,6 +209,35 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     recordFigure('failback-haproxy-start', back.t - tStart, '(from the ssh command)');
   });
 
+  it("haproxy killed on lb-0: its unit's exit event (real systemd) puts lb-0 in FAULT at once; the VRRP firewall is loaded", async () => {
+    expect(watch, 'pair not up').toBeDefined();
+    await watch!.waitFor((e) => e.state === `via ${lb0.ip}`, 0, 120);
+    // the drop-in is what systemd runs haproxy with, and the firewall table is in place
+    const cat = await ssh(lb0, 'systemctl cat haproxy.service');
+    expect(cat.stdout).toContain('/etc/systemd/system/haproxy.service.d/lbbake-track.conf');
+    expect(cat.stdout).toContain("ExecStopPost=-/bin/sh -c 'echo 1 > /run/lbbake-haproxy-down'");
+    expect((await ssh(lb0, 'systemctl is-active lbbake-vrrp-firewall.service')).stdout.trim()).toBe('active');
+    expect((await ssh(lb0, 'nft list table inet lbbake_vrrp')).stdout).toMatch(/ip saddr != @lb_nodes counter packets \d+ bytes \d+ drop/);
+    expect((await ssh(lb0, 'cat /run/lbbake-haproxy-down')).stdout.trim()).toBe('0');
+    // SIGKILL to every haproxy process: Debian's unit restarts it after 100 ms (Restart=always),
+    // far inside the check's 3 s interval, so only the exit event can put lb-0 in FAULT
+    const since = (await ssh(lb0, 'date +%s')).stdout.trim(); // the VM's clock, for its journal
+    const tKill = Date.now() / 1000; // the host's, for the probe
+    const kill = await ssh(lb0, 'systemctl kill --signal=KILL haproxy.service');
+    expect(kill.status, kill.stderr).toBe(0);
+    let journal = '';
+    for (let i = 0; i < 60 && !/Entering FAULT STATE/.test(journal); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      journal = (await ssh(lb0, `journalctl -u keepalived.service --since @${since} --no-pager -o cat`)).stdout;
+    }
+    expect(journal, 'keepalived on lb-0 after the kill').toContain('Entering FAULT STATE');
+    // haproxy is back (systemd), ExecStartPost wrote 0, lb-0 leaves FAULT and takes the VIP back
+    await watch!.waitFor((e) => e.state === `via ${lb0.ip}`, tKill, 180);
+    expect((await ssh(lb0, 'cat /run/lbbake-haproxy-down')).stdout.trim()).toBe('0');
+    const hj = (await ssh(lb0, `journalctl -u haproxy.service --since @${since} --no-pager -o cat`)).stdout;
+    expect(hj).toMatch(/Scheduled restart job|Started haproxy|Started HAProxy/);
+  });
+
   it('lb-0 powered off (QMP quit) -> lb-1 serves', async () => {
     expect(watch, 'pair not up').toBeDefined();
     // steady on lb-0 first
