@@ -1,6 +1,6 @@
 import type { Model } from '../compile/model.js';
 import { haproxyFailoverParts, masterDownSeconds } from '../compile/rules.js';
-import { HAPROXY_EVENT } from '../facts/node.js';
+import { HAPROXY_EVENT, VRRP_FIREWALL } from '../facts/node.js';
 
 /** One firewall / security-group rule the pair needs. */
 export interface FirewallRule {
@@ -27,6 +27,8 @@ export interface Plan {
   services: Array<{ name: string; listen: string; balance: string; health: string; servers: string[] }>;
   stats: { enabled: false } | { enabled: true; listen: string; uri: string; user: string; password: 'set (value not shown)' | 'none' };
   firewall: FirewallRule[];
+  /** What lbbake's own nftables table on every node does (vrrp.firewall), or null when off. */
+  hostFirewall: string | null;
   clouds: Record<'aws' | 'gce' | 'azure' | 'openstack', string[]>;
 }
 
@@ -158,6 +160,9 @@ export function buildPlan(m: Model): Plan {
         }
       : { enabled: false },
     firewall,
+    hostFirewall: m.vrrp.firewall
+      ? `every node loads the nftables table inet ${VRRP_FIREWALL.table} (${VRRP_FIREWALL.unitName}): VRRP only from ${m.nodes.map((n) => n.address).join(', ')}; rules of your own firewall or security groups still need protocol 112 between the nodes`
+      : null,
     clouds,
   };
 }
@@ -193,6 +198,7 @@ export function formatPlan(p: Plan): string {
   if (p.stats.enabled) line(`  stats page on ${p.stats.listen}${p.stats.uri}, user ${p.stats.user}, password ${p.stats.password}`);
   line();
   line('firewall / security groups:');
+  if (p.hostFirewall) line(`  host: ${p.hostFirewall}`);
   for (const r of p.firewall) line(`  ${r.protocol}${r.port ? ` port ${r.port}` : ''}: ${r.from} -> ${r.to}  (${r.why})`);
   line();
   line('per-cloud prerequisites:');

@@ -26,6 +26,7 @@ describe('lbbake explain on the example', () => {
     expect(t).toContain('haproxy dies on the MASTER: 1.5 s = detect 1 s + takeover 0.5 s');
     expect(t).toContain("haproxy.service reports haproxy's exit (stop, crash, failed start) at once");
     expect(t).toContain('MASTER node lost:           0.5 s');
+    expect(t).toContain('host: every node loads the nftables table inet lbbake_vrrp (lbbake-vrrp-firewall.service): VRRP only from 10.168.222.189, 10.168.222.190');
     expect(t).toContain('takes over after 5 missed adverts x 0.1 s');
     expect(t).toContain('vrrp (IP protocol 112): lb-0 10.168.222.189 -> 10.168.222.190');
     expect(t).toContain('vrrp (IP protocol 112): lb-1 10.168.222.190 -> 10.168.222.189');
