@@ -1,14 +1,12 @@
-import type { DnsModel, LbInput, Model, NodeModel, ServiceModel } from './model.js';
+import type { DnsModel, LbInput, Model, NodeModel, ServiceModel, VipCloud } from './model.js';
 import { hasDownTimerAdverts, OS_FACTS } from '../facts/os.js';
-import { nodeConfigPaths } from '../facts/node.js';
+import { nodeConfigPaths, VIP_PROGRAM } from '../facts/node.js';
 import { pointer } from '../diagnostics/diagnostic.js';
-import { vipCloud } from '../render/hooks.js';
 
 /** Every default lbbake applies, in one place. */
 export const DEFAULTS = {
   os: 'debian12',
   vipPrefix: 32,
-  vipInterface: 'eth0',
   /**
    * VRRPv3 with sub-second adverts: node loss is found after 3 adverts + skew. The interval is the
    * one that measured calm (no false failover) under 5 % loss + 20 ms jitter and a saturated
@@ -78,6 +76,10 @@ export const DEFAULTS = {
   metadataKey: 'lb-node',
   /** vip.cloud.network (GCE route mode). */
   gceNetwork: 'default',
+  /** vip.cloud.checkInterval (aws, gce): seconds between the MASTER's ownership checks. */
+  cloudCheckInterval: 10,
+  /** vip.cloud.probePort (azure): ClusterLabs' azure-lb uses 61000 too. */
+  azureProbePort: 61000,
 } as const;
 
 /**
@@ -96,6 +98,7 @@ export function normalize(input: LbInput): Model {
     priority: prios[i],
     state: n.state ?? (preempt && prios[i] === top && prios.indexOf(top) === i ? 'MASTER' : 'BACKUP'),
     peers: input.nodes.filter((_, j) => j !== i).map((o) => o.address),
+    handoverWeight: preempt ? 1 - prios[i] : -254,
     pointer: pointer('nodes', i),
     priorityExplicit: n.priority !== undefined,
     stateExplicit: n.state !== undefined,
@@ -134,10 +137,9 @@ export function normalize(input: LbInput): Model {
     vip: {
       address: input.vip.address,
       prefix: input.vip.prefix ?? DEFAULTS.vipPrefix,
-      interface: input.vip.interface ?? DEFAULTS.vipInterface,
-      ...(input.vip.cloud
-        ? { cloud: vipCloud({ network: DEFAULTS.gceNetwork, ...input.vip.cloud }, { address: input.vip.address, prefix: input.vip.prefix ?? DEFAULTS.vipPrefix, interface: input.vip.interface ?? DEFAULTS.vipInterface }) }
-        : {}),
+      // absent: each node uses the NIC holding its own address, resolved at boot (INTERFACE_FILE)
+      interface: input.vip.interface,
+      ...(input.vip.cloud ? { cloud: vipCloud(input.vip.cloud) } : {}),
     },
     vrrp: {
       routerId: v.routerId,
@@ -187,6 +189,20 @@ export function normalize(input: LbInput): Model {
 /** vrrp.version as given, else 2 when vrrp.auth is given (PASS exists only in VRRPv2), else the default. */
 export function vrrpVersion(v: { version?: 2 | 3; auth?: unknown }): 2 | 3 {
   return v.version ?? (v.auth !== undefined ? 2 : DEFAULTS.vrrpVersion);
+}
+
+function vipCloud(c: NonNullable<LbInput['vip']['cloud']>): VipCloud {
+  if (c.provider === 'azure') return { provider: 'azure', probePort: c.probePort ?? DEFAULTS.azureProbePort };
+  return {
+    provider: c.provider,
+    // the schema requires mode for aws and gce
+    mode: c.mode!,
+    routeTableIds: c.routeTableIds ?? [],
+    routeName: c.routeName,
+    network: c.network ?? DEFAULTS.gceNetwork,
+    checkInterval: c.checkInterval ?? DEFAULTS.cloudCheckInterval,
+    program: VIP_PROGRAM,
+  };
 }
 
 function dnsModel(service: string, d: NonNullable<LbInput['services'][number]['dns']>, servicePort: number): DnsModel {

@@ -1,4 +1,4 @@
-import { SELINUX_BOOLEANS, UNITS, VRRP_FIREWALL } from '../../facts/node.js';
+import { INTERFACE_FILE, RESOLVED_STAND_IN, SELINUX_BOOLEANS, UNITS, VRRP_FIREWALL } from '../../facts/node.js';
 import { nodePackages } from '../firewall.js';
 import type { Model } from '../../compile/model.js';
 import { renderTemplateFile } from '../templates.js';
@@ -81,7 +81,9 @@ export function buildScripts(m: Model, files: FileSet): Script[] {
     {
       name: '40-check-configs.sh',
       content: render('check-configs', {
-        interface: m.vip.interface,
+        interface: m.vip.interface ?? RESOLVED_STAND_IN,
+        // vip.interface not set: the include each node writes at boot, checked as that line
+        includeLine: m.vip.interface ? '' : `include ${INTERFACE_FILE}`,
         substitutions: checkSubstitutions(m),
         haproxyConfigs: targets.haproxy,
         keepalivedConfigs: targets.keepalived,
