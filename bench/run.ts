@@ -363,13 +363,13 @@ async function dnsPart(lab: NetLab): Promise<void> {
  */
 async function advertPart(lab: NetLab): Promise<void> {
   const rows: Array<{ p: Profile; row: Row }> = [];
-  for (const c of selectedCandidates()) {
+  // the lan part measures the defaults and the former defaults (v2) under these figure names
+  for (const c of selectedCandidates().filter((x) => suffixOf(x) !== '' && !(x.key in SUFFIX))) {
     const p: Profile = { key: c.key, label: c.label, vrrp: c.vrrp, patch: c.patch, haproxyCapS: 20, haproxyRuns: 0 };
     log(`candidate ${c.key}`);
     const row = await benchProfile(lab, p);
     rows.push({ p, row });
     const sfx = suffixOf(c);
-    if (sfx === '') continue;
     recordFigures({ [`node-loss${sfx}`]: row.node.map((x) => x.s), [`time-to-serving${sfx}`]: row.serving.map((x) => x.s) });
   }
   const md = table(rows, [], `on ${new Date().toISOString().slice(0, 10)} (${RUNS} runs per candidate)`);

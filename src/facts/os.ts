@@ -145,9 +145,10 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     cloudInitClean: CLEAN_24,
     checkedWith: {
       haproxy: ['bullseye', 'bookworm'],
-      keepalived: ['bullseye', 'bookworm'],
+      // not bullseye's 2.1.5: its configs use down_timer_adverts, which keepalived has from 2.2.3 on
+      keepalived: ['bookworm'],
       cloudInit: ['trixie', 'sid'],
-      note: 'haproxy 2.4, keepalived 2.2.4, cloud-init 26.1 (-updates): checked with the versions on either side',
+      note: 'haproxy 2.4, keepalived 2.2.4, cloud-init 26.1 (-updates): checked with the versions on either side (keepalived: with 2.2.7 only, as 2.1.5 lacks down_timer_adverts)',
     },
   },
   ubuntu2404: {
