@@ -21,9 +21,22 @@ export interface OsFacts {
   haproxyStatsSocket: string;
   /** SELinux is enforcing on stock images: haproxy needs haproxy_connect_any to reach backends on any port. */
   selinux: boolean;
+  /**
+   * Programs a node of this OS has in /usr/bin or /usr/sbin (also reached as /bin, /sbin: every
+   * target has a merged /usr): its base image's coreutils, procps, iproute2, systemd and the
+   * packages lbbake installs (haproxy, keepalived, curl). A check command elsewhere in a system
+   * directory is one keepalived may not find (CHECK_COMMAND_MISSING).
+   */
+  commands: readonly string[];
 }
 
 export type OsId = 'debian12' | 'ubuntu2204' | 'ubuntu2404' | 'rocky8' | 'rocky9';
+
+/** In every target's base image or lbbake's packages (see OsFacts.commands). */
+const BASE_COMMANDS = [
+  'sh', 'bash', 'test', '[', 'true', 'false', 'cat', 'timeout', 'sleep', 'env', 'kill', 'stat', 'grep',
+  'pgrep', 'pkill', 'ps', 'ip', 'ss', 'systemctl', 'curl', 'haproxy', 'keepalived', 'flock', 'nsenter',
+] as const;
 
 const deb = {
   packageManager: 'apt',
@@ -34,6 +47,7 @@ const deb = {
   haproxyChroot: '/var/lib/haproxy',
   haproxyStatsSocket: '/run/haproxy/admin.sock',
   selinux: false,
+  commands: [...BASE_COMMANDS, 'dash', 'python3', 'pidof', 'killall5'],
 } as const;
 
 const rhel = {
@@ -45,6 +59,7 @@ const rhel = {
   haproxyChroot: '/var/lib/haproxy',
   haproxyStatsSocket: '/var/lib/haproxy/stats',
   selinux: true,
+  commands: [...BASE_COMMANDS, 'pidof'],
 } as const;
 
 export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
@@ -52,7 +67,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
   ubuntu2204: { id: 'ubuntu2204', label: 'Ubuntu 22.04', ...deb, haproxyVersion: [2, 4], keepalivedVersion: [2, 2, 4] },
   ubuntu2404: { id: 'ubuntu2404', label: 'Ubuntu 24.04', ...deb, haproxyVersion: [2, 8], keepalivedVersion: [2, 2, 8] },
   rocky8: { id: 'rocky8', label: 'Rocky Linux 8', ...rhel, haproxyVersion: [1, 8], keepalivedVersion: [2, 1, 5] },
-  rocky9: { id: 'rocky9', label: 'Rocky Linux 9', ...rhel, haproxyVersion: [2, 4], keepalivedVersion: [2, 2, 8] },
+  rocky9: { id: 'rocky9', label: 'Rocky Linux 9', ...rhel, commands: [...rhel.commands, 'python3'], haproxyVersion: [2, 4], keepalivedVersion: [2, 2, 8] },
 };
 
 /** True when haproxy on this OS is at least major.minor. */

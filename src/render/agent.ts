@@ -1,5 +1,5 @@
 import type { Model } from '../compile/model.js';
-import { hookFiles } from './hooks.js';
+import { systemFiles } from './system.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
@@ -158,8 +158,8 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
   });
   for (const [k, v] of shared) files.set(k, v);
   for (const [k, v] of own) files.set(k, v);
-  // vip.cloud: the notify_master hook that moves the VIP in the cloud's API
-  for (const [k, v] of hookFiles(m)) files.set(k, v);
+  // keepalived's scripts (vip.cloud hook, VIP-holder FIFO reader) and the systemd drop-ins
+  for (const [k, v] of systemFiles(m)) files.set(k, v);
   if (opts.secrets === 'inline') {
     files.set(SECRETS_PATH.slice(1), { content: secretsJson(m), mode: '0600', owner: 'root:root' });
   }

@@ -1,5 +1,5 @@
 import type { Model, NodeModel } from '../compile/model.js';
-import { hookFiles } from './hooks.js';
+import { systemFiles } from './system.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileEntry } from './files.js';
@@ -33,7 +33,7 @@ export function userdataForNode(m: Model, node: NodeModel): string {
     const path = '/' + rel;
     writeFiles.push(writeFile(path, f, path !== m.paths.sysctlDropIn));
   }
-  for (const [rel, f] of hookFiles(m)) writeFiles.push(writeFile('/' + rel, f, false));
+  for (const [rel, f] of systemFiles(m)) writeFiles.push(writeFile('/' + rel, f, false));
   writeFiles.push({
     path: APPLY_SCRIPT,
     content: renderTemplateFile('lbbake-apply.sh.njk', {

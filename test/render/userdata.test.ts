@@ -47,7 +47,7 @@ describe('gen-userdata without --node (metadata mode)', () => {
 
   it('installs packages, writes agent, unit, drop-in, shared + per-node files and the 0600 secrets file, runs the agent', () => {
     const doc = parse(userdataForMetadata(m));
-    expect(doc.packages).toEqual(['haproxy', 'keepalived']);
+    expect(doc.packages).toEqual(['haproxy', 'keepalived', 'curl']);
     const byPath = new Map<string, { permissions: string; defer?: boolean; content: string }>(doc.write_files.map((f: { path: string }) => [f.path, f]));
     expect([...byPath.keys()]).toEqual([
       '/usr/local/sbin/lbbake-agent',
@@ -58,6 +58,9 @@ describe('gen-userdata without --node (metadata mode)', () => {
       '/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
       '/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf',
       '/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf',
+      '/usr/local/libexec/lbbake/vrrp-holder',
+      '/etc/systemd/system/haproxy.service.d/lbbake-ha.conf',
+      '/etc/systemd/system/keepalived.service.d/lbbake-ha.conf',
       '/etc/lbbake/secrets.json',
     ]);
     expect(byPath.get('/etc/lbbake/secrets.json')!.permissions).toBe('0600');
@@ -83,7 +86,7 @@ describe('gen-userdata without --node (metadata mode)', () => {
     const cluster = JSON.parse(metadataModeFiles(m, { secrets: 'at-boot' }).get(AGENT_PATHS.clusterFile.slice(1))!.content);
     expect(cluster.metadataKey).toBe('lb-node');
     expect(cluster.nodes).toEqual([
-      { name: 'lb-0', address: '10.168.222.189', priority: 250, state: 'MASTER' },
+      { name: 'lb-0', address: '10.168.222.189', priority: 250, state: 'BACKUP' },
       { name: 'lb-1', address: '10.168.222.190', priority: 249, state: 'BACKUP' },
     ]);
     expect(cluster.files['lb-1']).toEqual([
