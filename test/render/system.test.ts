@@ -41,7 +41,7 @@ describe('files every node gets alike', () => {
   it('preempt: true has no VIP-holder script (nothing reads the FIFO)', () => {
     const on = compile(exampleText().replace('  # preempt left out', '  preempt: true\n  #')).model!;
     expect([...systemFiles(on).keys()]).toEqual([rel(DROP_INS.haproxy), rel(DROP_INS.keepalived)]);
-    expect(nodeTree(on, on.nodes[0]).get('etc/keepalived/keepalived.conf')!.content).not.toMatch(/vrrp_notify_fifo|track_file/);
+    expect(nodeTree(on, on.nodes[0]).get('etc/keepalived/keepalived.conf')!.content).not.toMatch(/vrrp_notify_fifo|lbbake_holder/);
   });
 
   it('the keepalived drop-in orders it after haproxy and the network (it stops first) and restarts it on failure', () => {
