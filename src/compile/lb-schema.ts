@@ -359,7 +359,7 @@ export const LB_SCHEMA = {
       }
     },
     "nodes": {
-      "description": "The LB nodes, at least 2. The first (highest priority) starts as MASTER when preempt is on.",
+      "description": "The LB nodes, at least 2. Every node starts as BACKUP; when they start together, the highest priority takes the VIP.",
       "type": "array",
       "minItems": 2,
       "maxItems": 16,
@@ -387,7 +387,7 @@ export const LB_SCHEMA = {
             "type": "integer"
           },
           "state": {
-            "description": "Initial VRRP state; derived when absent (MASTER for the highest priority with preempt, else BACKUP).",
+            "description": "Initial VRRP state; BACKUP when absent (a node takes no VIP before its checks pass). MASTER shortens this node's first election to one advert.",
             "enum": [
               "MASTER",
               "BACKUP"

@@ -127,7 +127,7 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
   it('2b) with `preempt: true` lb-0 takes the VIP back once its checks pass', async () => {
     const preempt = labYaml({ preempt: true });
     const conf = renderLab(preempt)['lb-0'].get('etc/keepalived/keepalived.conf')!.content;
-    expect(conf).not.toMatch(/track_file/);
+    expect(conf).not.toMatch(/lbbake_holder/);
     expect(conf).toMatch(/^\s*state BACKUP$/m);
     await steady(preempt);
     lab.killHaproxy('lb-0');
