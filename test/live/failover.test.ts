@@ -199,7 +199,7 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
 
   it('6) boot agent: both nodes get the same metadata-mode files; a fake metadata service names them; they come up with the right roles', async () => {
     const m = labModel(DEFAULT);
-    const same = metadataModeFiles(m, { secrets: 'inline' }); // what the metadata-mode user-data writes on every node
+    const same = metadataModeFiles(m, { secrets: 'inline', layout: 'template' }); // what the metadata-mode user-data writes on every node
     const url = await lab.startMetadata(m.identity.metadataKey, { '198.18.0.11': 'lb-0', '198.18.0.12': 'lb-1' });
     for (const n of ['lb-0', 'lb-1'] as const) await lab.killNode(n);
     deployed = undefined;

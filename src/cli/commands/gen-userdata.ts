@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Argv } from 'yargs';
 import { parse } from 'yaml';
 import type { Model } from '../../compile/model.js';
-import { secretsUserdata } from '../../render/agent.js';
+import { NODE_PLACEHOLDER_PREFIX, secretsUserdata } from '../../render/agent.js';
 import { PLACEHOLDER_PREFIX } from '../../render/agent-secrets.js';
 import { compareText, type Drift } from '../../io/drift.js';
 import { CLOUDS, ENCODINGS, encodeForCloud, isGzip, mimeMultipart, type UserdataFlags } from '../../render/encode.js';
@@ -125,8 +125,8 @@ function verifyGroups(m: Model, make: (mm: Model) => string, only: string | unde
   const seen = new Set<string>();
   for (const n of dm.nodes) for (const [, f] of nodeTree(dm, n)) seen.add(f.content);
   for (const w of (parse(ud) as { write_files?: Array<{ path: string; content: string }> }).write_files ?? []) {
-    // node files (with the agent's placeholders, or rendered per node below) are checked per node
-    if (!w.content.includes(PLACEHOLDER_PREFIX) && !seen.has(w.content)) own.set(w.path, w.content);
+    // node files (with the agent's secret or node placeholders, or rendered per node below) are checked per node
+    if (!w.content.includes(PLACEHOLDER_PREFIX) && !w.content.includes(NODE_PLACEHOLDER_PREFIX) && !seen.has(w.content)) own.set(w.path, w.content);
   }
   const groups: VerifyGroup[] = [{ label: '', files: own }];
   for (const n of dm.nodes) {
