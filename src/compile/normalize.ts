@@ -73,6 +73,7 @@ export function normalize(input: LbInput): Model {
     priority: prios[i],
     state: n.state ?? (preempt && prios[i] === top && prios.indexOf(top) === i ? 'MASTER' : 'BACKUP'),
     peers: input.nodes.filter((_, j) => j !== i).map((o) => o.address),
+    handoverWeight: preempt ? 1 - prios[i] : -254,
     pointer: pointer('nodes', i),
     priorityExplicit: n.priority !== undefined,
     stateExplicit: n.state !== undefined,

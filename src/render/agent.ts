@@ -72,14 +72,14 @@ const nodePlaceholder = (key: string): string => `${NODE_PLACEHOLDER_PREFIX}${ke
  */
 export type NodeValues = Record<string, string | number | string[]>;
 export function nodeValues(n: NodeModel): NodeValues {
-  return { name: n.name, address: n.address, priority: n.priority, state: n.state, peers: [...n.peers] };
+  return { name: n.name, address: n.address, priority: n.priority, state: n.state, peers: [...n.peers], handoverWeight: n.handoverWeight };
 }
 
 /** A node whose every per-node value (nodeValues) is its placeholder; lists hold one. */
 function placeholderNode(n: NodeModel): NodeModel {
   const ph = nodePlaceholder;
   // priority and state are typed for the real values; as placeholders they are only text
-  return { ...n, name: ph('name'), address: ph('address'), priority: ph('priority') as unknown as number, state: ph('state') as NodeModel['state'], peers: [ph('peers')] };
+  return { ...n, name: ph('name'), address: ph('address'), priority: ph('priority') as unknown as number, state: ph('state') as NodeModel['state'], peers: [ph('peers')], handoverWeight: ph('handoverWeight') as unknown as number };
 }
 
 /**

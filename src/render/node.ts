@@ -1,4 +1,5 @@
 import type { Model, NodeModel } from '../compile/model.js';
+import { HANDOVER_FILE } from '../facts/node.js';
 import { haproxyAtLeast } from '../facts/os.js';
 import { sha512Crypt } from './crypt.js';
 import type { FileSet } from './files.js';
@@ -45,6 +46,7 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
     vip: `${m.vip.address}/${m.vip.prefix} dev ${m.vip.interface}`,
     trackWeight: c.weight === 0 ? '' : String(c.weight),
     notifyMaster: m.vip.cloud?.notifyMaster ?? '',
+    handover: { name: 'lbbake_handover', file: HANDOVER_FILE, value: node.handoverWeight },
   });
 }
 

@@ -93,8 +93,8 @@ describe('gen-userdata without --node (metadata mode)', () => {
     const cluster = JSON.parse(metadataModeFiles(m, { secrets: 'at-boot', layout: 'template' }).get(AGENT_PATHS.clusterFile.slice(1))!.content);
     expect(cluster.metadataKey).toBe('lb-node');
     expect(cluster.nodes).toEqual([
-      { name: 'lb-0', address: '10.168.222.189', priority: 250, state: 'MASTER', peers: ['10.168.222.190'] },
-      { name: 'lb-1', address: '10.168.222.190', priority: 249, state: 'BACKUP', peers: ['10.168.222.189'] },
+      { name: 'lb-0', address: '10.168.222.189', priority: 250, state: 'MASTER', peers: ['10.168.222.190'], handoverWeight: -249 },
+      { name: 'lb-1', address: '10.168.222.190', priority: 249, state: 'BACKUP', peers: ['10.168.222.189'], handoverWeight: -248 },
     ]);
     expect(cluster.files).toEqual([
       { path: '/etc/keepalived/keepalived.conf', from: 'template', mode: '0600', owner: 'root', group: 'root', onChange: 'keepalived.service' },
