@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 export const NOT_UNIT = [
   'test/live/**', // network-namespace HA lab (root)
   'test/e2e/**', // real VMs
+  'test/matrix/**', // every target's real validators in Debian chroots (root, debootstrap)
   'test/validators/**', // haproxy -c, keepalived -t, cloud-init schema, packer validate
   'test/agent/agent.test.ts', // the agent against fake metadata services with real owners (root)
   'test/cli/package.test.ts', // npm pack + install from the registry (slow)

@@ -1,5 +1,6 @@
 import type { Model, NodeModel } from '../compile/model.js';
 import { hookFiles } from './hooks.js';
+import { unitDropIns } from './units.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
@@ -234,6 +235,8 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
   for (const [k, v] of nodeFiles) files.set(k, v);
   // vip.cloud: the notify_master hook that moves the VIP in the cloud's API
   for (const [k, v] of hookFiles(m)) files.set(k, v);
+  // drop-ins the OS's own units need (RHEL's haproxy.service: /dev/log in the chroot)
+  for (const [k, v] of unitDropIns(m)) files.set(k, v);
   if (opts.secrets === 'inline') {
     files.set(SECRETS_PATH.slice(1), { content: secretsJson(m), mode: '0600', owner: 'root:root' });
   }

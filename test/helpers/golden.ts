@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { dirname, join, relative } from 'node:path';
 import { compile } from '../../src/compile/compile.js';
 import type { Model } from '../../src/compile/model.js';
-import { renderNode } from '../../src/render/node.js';
+import { nodeTree } from '../../src/render/node.js';
 import { gzipBase64, userdataForMetadata, userdataForNode } from '../../src/render/userdata.js';
 import { gunzipSync } from 'node:zlib';
 import { installedAgent, secretsUserdata } from '../../src/render/agent.js';
@@ -28,7 +28,7 @@ export function loadFixture(name: string): Model {
 export function generatedTree(m: Model): Map<string, string> {
   const out = new Map<string, string>();
   for (const node of m.nodes) {
-    for (const [rel, f] of renderNode(m, node)) out.set(`render/${node.name}/${rel}`, f.content);
+    for (const [rel, f] of nodeTree(m, node)) out.set(`render/${node.name}/${rel}`, f.content);
     out.set(`user-data/${node.name}.yaml`, userdataForNode(m, node));
   }
   out.set('user-data/metadata-mode.yaml', withAgentDigest(m, userdataForMetadata(m)));
