@@ -29,7 +29,7 @@ describe('haproxy /dev/log in the chroot', () => {
       const has = !facts.haproxyUnit.devLogInChroot;
       expect(unitDropIns(m).has(rel)).toBe(has);
       expect(nodeTree(m, m.nodes[0]).has(rel)).toBe(has);
-      expect(metadataModeFiles(m, { secrets: 'inline' }).has(rel)).toBe(has);
+      expect(metadataModeFiles(m, { secrets: 'inline', layout: 'template' }).has(rel)).toBe(has);
       expect(imageFiles(m).has(rel)).toBe(has);
       const ud = parse(userdataForNode(m, m.nodes[0])) as { write_files: Array<{ path: string; defer?: boolean; content: string }> };
       const w = ud.write_files.find((f) => f.path === HAPROXY_DEVLOG_DROPIN);
