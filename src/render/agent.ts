@@ -6,7 +6,7 @@ import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
 import { InternalError } from '../diagnostics/errors.js';
 import { cloudConfigText } from './cloud-config.js';
-import { AGENT_PATHS, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
+import { AGENT_PATHS, HANDOVER_FILE, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
 import { AGENT_SOURCE } from '../io/paths.js';
 import { readFileSync } from 'node:fs';
 import {
@@ -152,14 +152,14 @@ export type NodeLayout = 'template' | 'copies';
  * Every file a node needs in metadata mode, root-relative, with modes: the agent, its unit,
  * keepalived's fail-safe drop-in, cluster.json (names, addresses and every per-node value,
  * metadata key, file manifest), the node files with secret placeholders (under shared/,
- * template/ or nodes/<name>/, see NodeLayout), and with secrets 'inline' also the secrets file
+ * template/ or nodes/<name>/, see NodeLayout; default template), and with secrets 'inline' also the secrets file
  * (0600). With 'at-boot' the secrets file must come from elsewhere (secretsUserdata). Throws
  * InternalError if the files would not reproduce `render --node` byte for byte on every node.
  */
-export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot'; layout: NodeLayout }): FileSet {
+export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot'; layout?: NodeLayout }): FileSet {
   const python = agentPython(m);
   const perNode = candidates(m);
-  const tpl = opts.layout === 'template' ? templates(m) : undefined;
+  const tpl = (opts.layout ?? 'template') === 'template' ? templates(m) : undefined;
   const rels = [...renderNode(m, m.nodes[0]).keys()];
   const files: FileSet = new Map();
   const nodeFiles: FileSet = new Map();
@@ -204,7 +204,11 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
       secrets: AGENT_PATHS.secrets,
       marker: AGENT_PATHS.marker,
       instanceData: AGENT_PATHS.instanceData,
+      handover: HANDOVER_FILE,
+      haproxySocket: m.os.haproxyStatsSocket,
     },
+    vip: { address: m.vip.address },
+    vrrp: { preempt: m.vrrp.preempt, advertInterval: m.vrrp.advertInterval },
     nodes: m.nodes.map(nodeValues),
     nodePlaceholderPrefix: NODE_PLACEHOLDER_PREFIX,
     files: manifest,

@@ -81,15 +81,17 @@ export function userdataForNode(m: Model, node: NodeModel): string {
  * cloud-init user-data (`#cloud-config`) for every node: installs the packages, writes the boot
  * agent, its unit, keepalived's fail-safe drop-in, every node's pre-rendered files and the
  * secrets file (0600), then runs the agent, which picks this node's files by instance
- * metadata (or address) and installs them; keepalived starts only if that worked.
+ * metadata (or address) and installs them; keepalived starts only if that worked. The agent
+ * travels gz+b64 (half the size as text), or plain where the whole user-data is gzipped anyway
+ * (gzip compresses plain Python far better than base64).
  */
-export function userdataForMetadata(m: Model): string {
+export function userdataForMetadata(m: Model, opts: { agent: 'gz+b64' | 'plain' } = { agent: 'gz+b64' }): string {
   const writeFiles: WriteFile[] = [];
   const notes: Record<string, string> = {};
   // deferred: written after the packages are installed (the haproxy group must exist)
   for (const [rel, f] of metadataModeFiles(m, { secrets: 'inline', layout: 'template' })) {
     const w = writeFile('/' + rel, f, true);
-    if (w.path === AGENT_PATHS.agent) {
+    if (w.path === AGENT_PATHS.agent && opts.agent === 'gz+b64') {
       notes[w.path] = agentNote(f.content);
       writeFiles.push({ path: w.path, encoding: 'gz+b64', content: gzipBase64(f.content), owner: w.owner, permissions: w.permissions, defer: true });
     } else {

@@ -248,32 +248,48 @@ describe.skipIf(noSystemd)('systemd units', () => {
 
 describe("the bundled example's metadata-mode user-data size", () => {
   /**
-   * Budgets, with the headroom printed on every run. The boot agent dominates: it travels
-   * gzip+base64 (about 0.4 byte per byte of Python added), everything else is readable text.
+   * What the user-data carries besides the boot agent is readable text and stays within
+   * READABLE_BUDGET; the agent travels gz+b64 in it (plain where the whole user-data is gzipped,
+   * as for AWS). The figures and the headroom are printed on every run.
    */
-  const PLAIN_BUDGET = 24 * 1024;
+  const READABLE_BUDGET = 12 * 1024;
   const text = userdataForMetadata(m);
   const plain = Buffer.byteLength(text);
-  const gz = encodeUserdata(text, { encoding: 'gzip' }).payload.length;
-  const agentB64 = (parse(text) as { write_files: Array<{ path: string; content: string }> }).write_files.find((f) => f.path === AGENT_PATHS.agent)!.content.length;
+  const agentLine = text.split('\n').find((l) => l.startsWith('    content: H4sI'))!;
+  const readable = plain - Buffer.byteLength(agentLine);
+  const agentPy = Buffer.byteLength(metadataModeFiles(m, { secrets: 'inline', layout: 'template' }).get(AGENT_PATHS.agent.slice(1))!.content);
+  const gz = encodeUserdata(userdataForMetadata(m, { agent: 'plain' }), { encoding: 'gzip' }).payload.length;
   const what =
-    `metadata-mode user-data of examples/k8s-apiserver.yaml: ${plain} bytes plain (budget ${PLAIN_BUDGET}, headroom ${PLAIN_BUDGET - plain}), ` +
-    `${gz} bytes gzip (AWS limit ${CLOUD_LIMITS.aws.limit}, headroom ${CLOUD_LIMITS.aws.limit - gz}); the boot agent is ${agentB64} of it (gz+b64)`;
+    `metadata-mode user-data of examples/k8s-apiserver.yaml: ${plain} bytes plain, of which ${readable} readable (budget ${READABLE_BUDGET}, ` +
+    `headroom ${READABLE_BUDGET - readable}) and the agent gz+b64 ${agentLine.length - 13} (agent ${agentPy} bytes of Python); ` +
+    `${gz} bytes gzip-compressed for AWS (limit ${CLOUD_LIMITS.aws.limit}, headroom ${CLOUD_LIMITS.aws.limit - gz})`;
   console.log(what);
 
-  it('stays readable and small: within the plain budget, with one keepalived template (not a copy per node)', () => {
+  it('what it carries besides the agent stays readable and small: one keepalived template, not a copy per node', () => {
     expect(text).toContain('/usr/lib/lbbake/template/etc/keepalived/keepalived.conf');
     expect(
-      plain,
-      `${what}. Over budget: keep what the user-data carries lean (a file that differs between nodes by a new per-node value ` +
-        `becomes a copy per node unless the value is added to nodeValues/placeholderNode in src/render/agent.ts; the agent's ` +
-        `size counts at ~0.4 byte per byte of agent/lbbake-agent.py), or raise PLAIN_BUDGET here with the reason in the commit`,
-    ).toBeLessThanOrEqual(PLAIN_BUDGET);
+      readable,
+      `${what}. Over budget: a file that differs between nodes by a new per-node value becomes a copy per node unless the ` +
+        `value is a NodeModel field listed in nodeValues/placeholderNode (src/render/agent.ts); otherwise keep what the ` +
+        `user-data carries lean, or raise READABLE_BUDGET here with the reason in the commit`,
+    ).toBeLessThanOrEqual(READABLE_BUDGET);
   });
 
-  it("fits AWS's 16 KB gzip-compressed, what gen-userdata --cloud aws -o writes when plain does not fit", () => {
-    expect(gz, `${what}. Over AWS's limit even gzip-compressed: the metadata-mode user-data cannot be used on AWS; shrink what it carries (the agent first), or use a baked image (gen-packer + --secrets-only)`).toBeLessThanOrEqual(CLOUD_LIMITS.aws.limit);
+  it("fits AWS's 16 KB gzip-compressed (what gen-userdata --cloud aws -o writes), and Azure's and OpenStack's limits plain", () => {
+    expect(
+      gz,
+      `${what}. Over AWS's limit even gzip-compressed, so the metadata-mode user-data no longer works on AWS. The boot agent ` +
+        `dominates (each KB of agent/lbbake-agent.py costs ~0.3 KB here): keep it lean, move what only some nodes need ` +
+        `elsewhere, or make AWS users bake an image (gen-packer + --secrets-only) and say so in the README`,
+    ).toBeLessThanOrEqual(CLOUD_LIMITS.aws.limit);
     expect(countedSize(Buffer.from(text), 'openstack'), what).toBeLessThanOrEqual(CLOUD_LIMITS.openstack.limit);
     expect(plain, what).toBeLessThanOrEqual(CLOUD_LIMITS.azure.limit);
+  });
+
+  it('the gzipped form carries the agent plain, byte for byte, with everything else the same', () => {
+    const zipped = parse(userdataForMetadata(m, { agent: 'plain' })) as { write_files: Array<{ path: string; content: string; encoding?: string }> };
+    const texty = parse(text) as { write_files: Array<{ path: string; content: string; encoding?: string }> };
+    expect(zipped.write_files.map((f) => [f.path, writeFileContent(f)])).toEqual(texty.write_files.map((f) => [f.path, writeFileContent(f)]));
+    expect(zipped.write_files.find((f) => f.path === AGENT_PATHS.agent)!.encoding).toBeUndefined();
   });
 });

@@ -77,17 +77,26 @@ export async function handler(
   if (typeof loaded === 'number') return loaded;
   const m = loaded.model;
   const node = a.node === undefined ? undefined : findNode(m, a.node);
-  const make = (mm: Model): string =>
-    a.secretsOnly ? secretsUserdata(mm) : node === undefined ? userdataForMetadata(mm) : userdataForNode(mm, mm.nodes.find((n) => n.name === node.name)!);
-  const text = make(m);
+  // the metadata-mode agent travels gz+b64 in text user-data, plain in gzipped user-data
+  const makeFor = (zipped: boolean) => (mm: Model): string =>
+    a.secretsOnly
+      ? secretsUserdata(mm)
+      : node === undefined
+        ? userdataForMetadata(mm, { agent: zipped ? 'plain' : 'gz+b64' })
+        : userdataForNode(mm, mm.nodes.find((n) => n.name === node.name)!);
+  let make = makeFor(a.encoding === 'gzip' || a.encoding === 'gzip+base64');
+  let text = make(m);
   let enc = encodeForCloud(text, { ...a, toFile: a.o !== undefined });
   let encoding = a.encoding ?? 'plain';
   if (enc.diagnostics.length > 0 && a.cloud && a.encoding === undefined && a.o) {
     // no encoding asked for: compress to fit, as cloud-init unpacks gzip user-data itself
+    const plainBytes = Buffer.byteLength(text);
+    make = makeFor(true);
+    text = make(m);
     enc = encodeForCloud(text, { ...a, encoding: 'gzip', toFile: true });
     encoding = 'gzip';
-    if (enc.diagnostics.length === 0 && !a.json) {
-      io.stderr(`lbbake: plain user-data is ${Buffer.byteLength(text)} bytes, over the ${a.cloud} limit; wrote it gzip-compressed (cloud-init unpacks it). Pass it as a binary file, e.g. aws ec2 run-instances --user-data fileb://${a.o}\n`);
+    if (enc.diagnostics.length === 0 && !a.json && !a.check) {
+      io.stderr(`lbbake: plain user-data is ${plainBytes} bytes, over the ${a.cloud} limit; wrote it gzip-compressed (cloud-init unpacks it). Pass it as a binary file, e.g. aws ec2 run-instances --user-data fileb://${a.o}\n`);
     }
   }
   if (enc.diagnostics.length > 0) {
