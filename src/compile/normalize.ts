@@ -17,7 +17,7 @@ export const DEFAULTS = {
     command: '/usr/bin/pgrep -x haproxy',
     interval: 1,
     // one failed check: haproxy died (pgrep finds no process); measured 0.95 s to fail over vs
-    // 1.57 s with fall 2. fall 2 rides out a haproxy restart by systemd without a VIP move.
+    // 1.57 s with fall 2. The check is the fallback: haproxy's unit reports its exit at once.
     fall: 1,
     rise: 2,
     onFailure: 'fault',

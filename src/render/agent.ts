@@ -237,9 +237,9 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
     owner: 'root:root',
   });
   for (const [k, v] of nodeFiles) files.set(k, v);
-  // vip.cloud: the notify_master hook that moves the VIP in the cloud's API
+  // the same on every node, so not in the agent's manifest: with vip.cloud the notify_master
+  // hook, and the systemd drop-ins (runcmd and the image's step 5 run daemon-reload)
   for (const [k, v] of hookFiles(m)) files.set(k, v);
-  // drop-ins the OS's own units need (RHEL's haproxy.service: /dev/log in the chroot)
   for (const [k, v] of unitDropIns(m)) files.set(k, v);
   if (opts.secrets === 'inline') {
     files.set(SECRETS_PATH.slice(1), { content: secretsJson(m), mode: '0600', owner: 'root:root' });

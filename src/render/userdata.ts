@@ -56,6 +56,7 @@ export function userdataForNode(m: Model, node: NodeModel): string {
     writeFiles.push(writeFile(path, f, path !== m.paths.sysctlDropIn));
   }
   for (const [rel, f] of hookFiles(m)) writeFiles.push(writeFile('/' + rel, f, false));
+  // drop-ins before the packages: haproxy's first start already has them
   for (const [rel, f] of unitDropIns(m)) writeFiles.push(writeFile('/' + rel, f, false));
   writeFiles.push({
     path: APPLY_SCRIPT,

@@ -30,13 +30,14 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { compile } from '../../src/compile/compile.js';
 import type { Model } from '../../src/compile/model.js';
 import { PKG_ROOT } from '../../src/io/paths.js';
-import { renderNode } from '../../src/render/node.js';
+import { nodeTree } from '../../src/render/node.js';
+import { HAPROXY_EVENT } from '../../src/facts/node.js';
 import { type FileSet } from '../../src/render/files.js';
 import { writeTree } from '../../src/io/write.js';
 
@@ -70,6 +71,8 @@ export type BackendName = (typeof ALL_BACKENDS)[number]['name'];
 export const LAB_DIR = join(PKG_ROOT, 'test', 'helpers', 'lab');
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const BRIDGE_MAC = '02:00:5e:18:00:01';
+/** Where a node's tree holds haproxy.service drop-ins (root-relative). */
+const HAPROXY_DROPIN_DIR = dirname(HAPROXY_EVENT.dropIn).slice(1);
 
 // ---------------------------------------------------------------------------------------------
 // lb.yaml for the lab
@@ -80,7 +83,7 @@ export interface LabVrrp {
   mode?: 'unicast' | 'multicast';
   preempt?: boolean;
   auth?: { pass: string } | null;
-  check?: { interval?: number; fall?: number; rise?: number; onFailure?: 'fault' | 'lower-priority'; weight?: number };
+  check?: { interval?: number; fall?: number; rise?: number; onFailure?: 'fault' | 'lower-priority'; weight?: number; command?: string };
 }
 
 /**
@@ -120,11 +123,19 @@ export function labModel(yamlText: string): Model {
   return r.model;
 }
 
-/** What `lbbake render --node X` writes for each lab node. */
-export function renderLab(yamlText: string): Record<LbName, FileSet> {
+/**
+ * What `lbbake render --node X` writes for each lab node. `events: false` leaves out the
+ * haproxy.service drop-in (haproxy's exit event), as on a node set up by hand or by the guide:
+ * the lab then starts haproxy bare and only the polling check sees it die.
+ */
+export function renderLab(yamlText: string, opts: { events?: boolean } = {}): Record<LbName, FileSet> {
   const m = labModel(yamlText);
   const out = {} as Record<LbName, FileSet>;
-  for (const n of m.nodes) out[n.name as LbName] = renderNode(m, n);
+  for (const n of m.nodes) {
+    const files = nodeTree(m, n);
+    if (opts.events === false) files.delete(HAPROXY_EVENT.dropIn.slice(1));
+    out[n.name as LbName] = files;
+  }
   return out;
 }
 
@@ -527,7 +538,12 @@ export class NetLab {
       const kids = existsSync(f) ? readFileSync(f, 'utf8').trim().split(/\s+/).filter(Boolean) : [];
       return kids.length ? Number(kids[0]) : undefined;
     }, { timeoutMs: 10_000, intervalMs: 50 });
-    if (opts.haproxy !== false) this.startHaproxy(node);
+    if (opts.haproxy !== false) {
+      this.startHaproxy(node);
+      // keepalived's first check runs at once: haproxy must exist by then, or a node whose
+      // haproxy starts a moment late begins in FAULT (a race systemd does not order either)
+      await waitFor(`${node} haproxy running`, () => this.pgrep(node, 'haproxy') === 0, { timeoutMs: 20_000, intervalMs: 50 });
+    }
     if (opts.keepalived !== false) this.startKeepalived(node);
   }
 
@@ -561,10 +577,39 @@ export class NetLab {
     if (r.status !== 0) throw new Error(`${node}: could not start ${logName}: ${r.stderr}`);
   }
 
-  startHaproxy(node: LbName): void {
+  /**
+   * The node's haproxy.service drop-ins (host paths, systemd's order), as rendered into its tree.
+   * Empty when the tree has none.
+   */
+  haproxyDropIns(node: LbName): string[] {
+    const dir = join(this.nodeRoot(node), HAPROXY_DROPIN_DIR);
+    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.conf')).sort().map((f) => join(dir, f)) : [];
+  }
+
+  /**
+   * Starts haproxy as Debian's unit does. With the node's rendered haproxy.service drop-ins (the
+   * default when its tree has them) it runs under lab/unit.py, which plays systemd's part: it
+   * waits for READY=1 and runs the drop-ins' ExecStartPost= lines, and when haproxy exits or dies
+   * it kills the rest of it and runs their ExecStopPost= lines. `unit: false` starts haproxy bare,
+   * as if the drop-ins were absent (the event path missing; only the polling check remains).
+   */
+  startHaproxy(node: LbName, opts: { unit?: boolean } = {}): void {
     const chk = this.exec(node, ['haproxy', '-Ws', '-f', '/etc/haproxy/haproxy.cfg', '-c', '-q']);
     if (chk.status !== 0) throw new Error(`${node}: haproxy -c failed: ${chk.stdout}${chk.stderr}`);
-    this.daemon(node, 'haproxy', `haproxy -Ws -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock${maxconnOverride()}`);
+    const cmd = `haproxy -Ws -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock${maxconnOverride()}`;
+    const dropIns = opts.unit === false ? [] : this.haproxyDropIns(node);
+    if (dropIns.length === 0) {
+      this.daemon(node, 'haproxy', cmd);
+      return;
+    }
+    const q = (a: string) => `'${a}'`;
+    this.daemon(node, 'haproxy', `${PYTHON} ${q(join(LAB_DIR, 'unit.py'))} haproxy ${dropIns.map(q).join(' ')} -- ${cmd}`);
+  }
+
+  /** `systemctl stop haproxy`: SIGTERM to the unit runner (lab/unit.py), else to haproxy itself. */
+  stopHaproxy(node: LbName): void {
+    const r = this.exec(node, ['pkill', '-TERM', '-f', '^\\S*python3\\S* \\S*/unit\\.py haproxy ']);
+    if (r.status !== 0) this.exec(node, ['pkill', '-TERM', '-x', 'haproxy']);
   }
 
   startKeepalived(node: LbName): void {

@@ -60,6 +60,7 @@ describe('gen-userdata without --node (metadata mode)', () => {
       '/usr/lib/lbbake/template/etc/keepalived/keepalived.conf',
       '/usr/lib/lbbake/shared/etc/haproxy/haproxy.cfg',
       '/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
+      '/etc/systemd/system/haproxy.service.d/lbbake-track.conf',
       '/etc/lbbake/secrets.json',
     ]);
     expect(byPath.get('/etc/lbbake/secrets.json')!.permissions).toBe('0600');
