@@ -43,6 +43,8 @@ import { writeTree } from '../../src/io/write.js';
 
 /** What the lab needs on the host (root too); suites and benches pass this to missing(). */
 export const LAB_TOOLS = ['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'];
+/** What impairLink needs besides LAB_TOOLS (the bench's calm part). */
+export const IMPAIR_TOOLS = ['iptables'];
 
 export const PREFIX = 'lbl-';
 export const VIP = '198.18.0.100';
@@ -538,12 +540,7 @@ export class NetLab {
       const kids = existsSync(f) ? readFileSync(f, 'utf8').trim().split(/\s+/).filter(Boolean) : [];
       return kids.length ? Number(kids[0]) : undefined;
     }, { timeoutMs: 10_000, intervalMs: 50 });
-    if (opts.haproxy !== false) {
-      this.startHaproxy(node);
-      // keepalived's first check runs at once: haproxy must exist by then, or a node whose
-      // haproxy starts a moment late begins in FAULT (a race systemd does not order either)
-      await waitFor(`${node} haproxy running`, () => this.pgrep(node, 'haproxy') === 0, { timeoutMs: 20_000, intervalMs: 50 });
-    }
+    if (opts.haproxy !== false) this.startHaproxy(node);
     if (opts.keepalived !== false) this.startKeepalived(node);
   }
 
@@ -598,12 +595,11 @@ export class NetLab {
     if (chk.status !== 0) throw new Error(`${node}: haproxy -c failed: ${chk.stdout}${chk.stderr}`);
     const cmd = `haproxy -Ws -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock${maxconnOverride()}`;
     const dropIns = opts.unit === false ? [] : this.haproxyDropIns(node);
-    if (dropIns.length === 0) {
-      this.daemon(node, 'haproxy', cmd);
-      return;
-    }
     const q = (a: string) => `'${a}'`;
-    this.daemon(node, 'haproxy', `${PYTHON} ${q(join(LAB_DIR, 'unit.py'))} haproxy ${dropIns.map(q).join(' ')} -- ${cmd}`);
+    this.daemon(node, 'haproxy', dropIns.length === 0 ? cmd : `${PYTHON} ${q(join(LAB_DIR, 'unit.py'))} haproxy ${dropIns.map(q).join(' ')} -- ${cmd}`);
+    // keepalived's first check runs as soon as it starts: return only once haproxy runs, or a
+    // keepalived started right after would begin in FAULT (a race systemd does not order either)
+    for (let i = 0; i < 200 && this.pgrep(node, 'haproxy') !== 0; i++) spawnSync('sleep', ['0.05']);
   }
 
   /** `systemctl stop haproxy`: SIGTERM to the unit runner (lab/unit.py), else to haproxy itself. */
@@ -847,6 +843,60 @@ export class NetLab {
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     p.kill('SIGKILL');
     await waitFor('dnsmasq stopped', () => p.exitCode !== null || p.signalCode !== null, { timeoutMs: 5_000, intervalMs: 20 });
+  }
+
+  /**
+   * Makes the node's link lossy and jittery (what `tc ... netem loss L% delay D J` would do; this
+   * kernel has no netem): every packet the node sends out of its NIC goes through lab/impair.py
+   * (iptables NFQUEUE in the node's namespace), which drops lossPct % of them and delays the rest
+   * by delayMs ± jitterMs (uniform). The impairment belongs to the link: it survives node restarts
+   * and runs at real-time priority. Returns a function that removes it and resolves with the
+   * impairer's last line (its counters).
+   */
+  async impairLink(node: LbName, opts: { lossPct: number; delayMs: number; jitterMs: number; seed?: number }): Promise<() => Promise<string>> {
+    const ns = this.nodeNs(node);
+    const queue = 10 + LB_NODES.findIndex((n) => n.name === node);
+    const rule = ['OUTPUT', '-o', this.lbNic, '-j', 'NFQUEUE', '--queue-num', String(queue), '--queue-bypass'];
+    const logPath = join(this.dir, `impair-${node}.log`);
+    writeFileSync(logPath, '');
+    const log = openSync(logPath, 'a');
+    const p = spawn('ip', ['netns', 'exec', ns, PYTHON, join(LAB_DIR, 'impair.py'), String(queue), String(opts.lossPct), String(opts.delayMs),
+      String(opts.jitterMs), String(opts.seed ?? 1)], { stdio: ['pipe', log, log] });
+    closeSync(log);
+    this.watchers.add(p);
+    const done = new Promise<void>((res) => p.on('close', () => res()));
+    try {
+      await waitFor(`${node} link impairer bound`, () => {
+        if (p.exitCode !== null) throw new Error(`impair.py exited: ${readFileSync(logPath, 'utf8')}`);
+        return readFileSync(logPath, 'utf8').includes('bound');
+      }, { timeoutMs: 10_000, intervalMs: 50 });
+      must('ip', ['netns', 'exec', ns, 'iptables', '-w', '-A', ...rule]);
+    } catch (err) {
+      p.kill('SIGKILL');
+      throw err;
+    }
+    return async () => {
+      run('ip', ['netns', 'exec', ns, 'iptables', '-w', '-D', ...rule]);
+      p.stdin!.end();
+      const t = setTimeout(() => p.kill('SIGKILL'), 3_000);
+      await done;
+      clearTimeout(t);
+      this.watchers.delete(p);
+      return readFileSync(logPath, 'utf8').trim().split('\n').pop() ?? '';
+    };
+  }
+
+  /**
+   * Saturates the CPUs from inside the node: `count` busy loops in its PID namespace (so they also
+   * die with the node). Returns a function that stops them.
+   */
+  burnCpu(node: LbName, count: number): () => void {
+    const marker = 'lbl-burn-cpu';
+    const r = this.exec(node, ['sh', '-c', `for i in $(seq ${count}); do ${PYTHON} -c 'while True: pass' ${marker} </dev/null >/dev/null 2>&1 & done`]);
+    if (r.status !== 0) throw new Error(`${node}: could not start the CPU burners: ${r.stderr}`);
+    return () => {
+      if (this.initPid(node)) this.exec(node, ['pkill', '-KILL', '-f', marker]);
+    };
   }
 
   /** PIDs of every haproxy process in a node (master and workers), sorted: unchanged = no reload or restart. */
