@@ -20,7 +20,7 @@ export function systemFiles(m: Model): FileSet {
   const h = m.vrrp.hold;
   if (h) {
     files.set(h.notify.slice(1), {
-      content: renderTemplateFile('vrrp-holder.sh.njk', { header: header(m, 'keepalived notify FIFO reader'), file: h.file, trackName: h.trackName }),
+      content: renderTemplateFile('vrrp-holder.sh.njk', { header: header(m, 'VIP holder'), file: h.file, trackName: h.trackName }),
       mode: '0755',
       owner: 'root:root',
     });

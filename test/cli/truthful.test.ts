@@ -134,8 +134,9 @@ describe('render writes everything keepalived.conf runs', () => {
     for (const p of called.filter((c) => c.startsWith('/usr/local/'))) {
       expect(statSync(join(out, p)).mode & 0o777).toBe(0o755);
     }
-    // configs (3), the hook, the VIP-holder script and the two systemd drop-ins
-    expect(r.stderr).toMatch(/wrote 7 files/);
+    // configs (3), the hook, the haproxy exit-event drop-in, the VIP-holder script and lbbake's two
+    // restart/stop-order drop-ins
+    expect(r.stderr).toMatch(/wrote 8 files/);
   });
 });
 

@@ -13,7 +13,7 @@ import { systemFiles } from '../../src/render/system.js';
 import { nodeTree } from '../../src/render/node.js';
 import { metadataModeFiles } from '../../src/render/agent.js';
 import { userdataForNode } from '../../src/render/userdata.js';
-import { DROP_INS, HOLD_FILE, HOLD_NOTIFY } from '../../src/facts/node.js';
+import { DROP_INS, HAPROXY_EVENT, HOLD_FILE, HOLD_NOTIFY } from '../../src/facts/node.js';
 import { exampleText, modelOf } from '../agent/harness.js';
 import { missing, shellcheckText } from '../helpers/tools.js';
 import { useTempDir } from '../helpers/tmp.js';
@@ -25,7 +25,7 @@ const rel = (p: string) => p.slice(1);
 describe('files every node gets alike', () => {
   it('are in render --node, --node user-data, metadata-mode files (and so the image), with their modes', () => {
     const sys = systemFiles(m);
-    expect([...sys.keys()]).toEqual([rel(HOLD_NOTIFY), rel(DROP_INS.haproxy), rel(DROP_INS.keepalived)]);
+    expect([...sys.keys()]).toEqual([rel(HAPROXY_EVENT.dropIn), rel(HOLD_NOTIFY), rel(DROP_INS.haproxy), rel(DROP_INS.keepalived)]);
     const tree = nodeTree(m, m.nodes[0]);
     const meta = metadataModeFiles(m, { secrets: 'at-boot' });
     const ud = userdataForNode(m, m.nodes[1]);
@@ -40,7 +40,7 @@ describe('files every node gets alike', () => {
 
   it('preempt: true has no VIP-holder script (nothing reads the FIFO)', () => {
     const on = compile(exampleText().replace('  # preempt left out', '  preempt: true\n  #')).model!;
-    expect([...systemFiles(on).keys()]).toEqual([rel(DROP_INS.haproxy), rel(DROP_INS.keepalived)]);
+    expect([...systemFiles(on).keys()]).toEqual([rel(HAPROXY_EVENT.dropIn), rel(DROP_INS.haproxy), rel(DROP_INS.keepalived)]);
     expect(nodeTree(on, on.nodes[0]).get('etc/keepalived/keepalived.conf')!.content).not.toMatch(/vrrp_notify_fifo|lbbake_holder/);
   });
 
