@@ -138,7 +138,10 @@ export function renderLab(yamlText: string, opts: { events?: boolean } = {}): Re
   const out = {} as Record<LbName, FileSet>;
   for (const n of m.nodes) {
     const files = nodeTree(m, n);
-    if (opts.events === false) files.delete(HAPROXY_EVENT.dropIn.slice(1));
+    if (opts.events === false) {
+      // every haproxy.service drop-in (the event one, lbbake's restart one): haproxy started bare
+      for (const rel of [...files.keys()]) if (rel.startsWith(dirname(HAPROXY_EVENT.dropIn).slice(1) + '/')) files.delete(rel);
+    }
     out[n.name as LbName] = files;
   }
   return out;
