@@ -69,10 +69,9 @@ export const LB_SCHEMA = {
           "default": 32
         },
         "interface": {
-          "description": "Network interface that carries VRRP and the VIP.",
+          "description": "Network interface that carries VRRP and the VIP. Leave it out (recommended): each node uses the interface that holds its own nodes[].address, found at boot (clouds name it ens5, ens4, eth0, ...), so one image and one user-data work on every node. Set it only to pin a name.",
           "type": "string",
           "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$",
-          "default": "eth0",
           "x-fix": "use a Linux interface name: letters, digits, _ . - (at most 15 characters, no spaces)"
         },
         "cloud": {

@@ -70,7 +70,8 @@ export interface DnsTimers {
 export interface Model {
   name: string;
   os: OsFacts;
-  vip: { address: string; prefix: number; interface: string; cloud?: VipCloud };
+  /** interface undefined: each node uses the NIC holding its nodes[].address, found at boot. */
+  vip: { address: string; prefix: number; interface: string | undefined; cloud?: VipCloud };
   vrrp: {
     routerId: number;
     version: 2 | 3;

@@ -8,7 +8,6 @@ import { vipCloud } from '../render/hooks.js';
 export const DEFAULTS = {
   os: 'debian12',
   vipPrefix: 32,
-  vipInterface: 'eth0',
   vrrpVersion: 2,
   advertInterval: 1,
   mode: 'unicast',
@@ -107,9 +106,10 @@ export function normalize(input: LbInput): Model {
     vip: {
       address: input.vip.address,
       prefix: input.vip.prefix ?? DEFAULTS.vipPrefix,
-      interface: input.vip.interface ?? DEFAULTS.vipInterface,
+      // absent: each node uses the NIC holding its own address, resolved at boot (INTERFACE_FILE)
+      interface: input.vip.interface,
       ...(input.vip.cloud
-        ? { cloud: vipCloud({ network: DEFAULTS.gceNetwork, ...input.vip.cloud }, { address: input.vip.address, prefix: input.vip.prefix ?? DEFAULTS.vipPrefix, interface: input.vip.interface ?? DEFAULTS.vipInterface }) }
+        ? { cloud: vipCloud({ network: DEFAULTS.gceNetwork, ...input.vip.cloud }, { address: input.vip.address, prefix: input.vip.prefix ?? DEFAULTS.vipPrefix, interface: input.vip.interface }) }
         : {}),
     },
     vrrp: {

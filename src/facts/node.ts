@@ -36,6 +36,21 @@ export function nodeConfigPaths(cluster: string): { keepalivedConf: string; hapr
 /** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
 
+/**
+ * Without vip.interface, keepalived.conf includes this file inside its vrrp_instance; each node
+ * writes it at boot as `interface <the NIC holding nodes[].address>` (tmpfs: re-resolved every
+ * boot). The boot agent writes it in metadata mode and baked images; `--node` user-data ships
+ * INTERFACE_SCRIPT, which keepalived runs as ExecStartPre.
+ */
+export const INTERFACE_FILE = '/run/lbbake/keepalived-interface.conf';
+
+/** The NIC name config checks (keepalived -t, Packer's step 4) use where a node resolves its own. */
+export const RESOLVED_STAND_IN = 'lbbake-nic0';
+
+/** `--node` user-data: the script that writes INTERFACE_FILE, and keepalived's drop-in running it. */
+export const INTERFACE_SCRIPT = '/usr/local/sbin/lbbake-interface';
+export const INTERFACE_DROP_IN = '/etc/systemd/system/keepalived.service.d/lbbake-interface.conf';
+
 /** The script `--node` user-data runs to apply its files. */
 export const APPLY_SCRIPT = '/usr/local/sbin/lbbake-apply';
 

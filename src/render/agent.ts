@@ -5,7 +5,7 @@ import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
 import { InternalError } from '../diagnostics/errors.js';
 import { cloudConfigText } from './cloud-config.js';
-import { AGENT_PATHS, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
+import { AGENT_PATHS, INTERFACE_FILE, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
 import { AGENT_SOURCE } from '../io/paths.js';
 import { readFileSync } from 'node:fs';
 import {
@@ -129,6 +129,8 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
       instanceData: AGENT_PATHS.instanceData,
     },
     nodes: m.nodes.map((n) => ({ name: n.name, address: n.address, priority: n.priority, state: n.state })),
+    // vip.interface not set: the agent writes the NIC holding the node's address here (keepalived includes it)
+    ...(m.vip.interface ? {} : { interfaceFile: INTERFACE_FILE }),
     files: manifest,
     secrets: {
       placeholderPrefix: PLACEHOLDER_PREFIX,

@@ -10,12 +10,14 @@ import { HOOK_DIR } from '../facts/node.js';
  * The normalized vip.cloud: the hook's path and the exact notify_master command keepalived
  * runs. Arguments are schema-checked tokens (addresses, rtb-…, GCE names), so no quoting.
  */
-export function vipCloud(c: VipCloudInput & { network: string }, vip: { address: string; prefix: number; interface: string }): VipCloud {
+export function vipCloud(c: VipCloudInput & { network: string }, vip: { address: string; prefix: number; interface: string | undefined }): VipCloud {
   const hook = `${HOOK_DIR}/vip-move-${c.provider}`;
   const cidr = `${vip.address}/${vip.prefix}`;
   let args: string[];
+  // "-": the interface keepalived uses, as resolved at boot (INTERFACE_FILE)
+  const iface = vip.interface ?? '-';
   if (c.provider === 'aws') {
-    args = c.mode === 'route' ? ['route', vip.interface, cidr, ...(c.routeTableIds ?? [])] : ['secondary-ip', vip.interface, vip.address];
+    args = c.mode === 'route' ? ['route', iface, cidr, ...(c.routeTableIds ?? [])] : ['secondary-ip', iface, vip.address];
   } else {
     args = c.mode === 'route' ? ['route', cidr, c.routeName ?? '', c.network] : ['alias-ip', cidr];
   }

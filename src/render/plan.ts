@@ -1,5 +1,6 @@
 import type { Model } from '../compile/model.js';
 import { haproxyFailoverParts, masterDownSeconds } from '../compile/rules.js';
+import { INTERFACE_FILE } from '../facts/node.js';
 
 /** One firewall / security-group rule the pair needs. */
 export interface FirewallRule {
@@ -14,7 +15,8 @@ export interface FirewallRule {
 export interface Plan {
   cluster: string;
   os: string;
-  vip: { address: string; prefix: number; interface: string; cloudHook?: { provider: string; mode: string; notifyMaster: string } };
+  /** interface null: resolved on each node at boot, as interfaceHow says. */
+  vip: { address: string; prefix: number; interface: string | null; interfaceHow: string; cloudHook?: { provider: string; mode: string; notifyMaster: string } };
   vrrp: { routerId: number; version: number; mode: string; advertIntervalSeconds: number; preempt: boolean; auth: 'PASS (value not shown)' | 'none' };
   nodes: Array<{ name: string; address: string; state: string; priority: number; onCheckFailure: string }>;
   check: { command: string; intervalSeconds: number; fall: number; rise: number; weight: number; onFailure: 'FAULT' | 'lower priority' };
@@ -96,7 +98,10 @@ export function buildPlan(m: Model): Plan {
     vip: {
       address: m.vip.address,
       prefix: m.vip.prefix,
-      interface: m.vip.interface,
+      interface: m.vip.interface ?? null,
+      interfaceHow: m.vip.interface
+        ? `vip.interface: ${m.vip.interface} on every node`
+        : `resolved at boot (vip.interface not set): each node takes the NIC that holds its own address (${m.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}) and writes "interface <NIC>" to ${INTERFACE_FILE}, which keepalived.conf includes; without such a NIC keepalived does not start`,
       ...(m.vip.cloud ? { cloudHook: { provider: m.vip.cloud.provider, mode: m.vip.cloud.mode, notifyMaster: m.vip.cloud.notifyMaster } } : {}),
     },
     vrrp: {
@@ -166,7 +171,8 @@ export function formatPlan(p: Plan): string {
   const out: string[] = [];
   const line = (s = '') => out.push(s);
   line(`cluster ${p.cluster} (${p.os})`);
-  line(`VIP ${p.vip.address}/${p.vip.prefix} on ${p.vip.interface}; VRRP v${p.vrrp.version} ${p.vrrp.mode}, router id ${p.vrrp.routerId}, advert ${secs(p.vrrp.advertIntervalSeconds)}, preempt ${p.vrrp.preempt ? 'on' : 'off'}, auth ${p.vrrp.auth}`);
+  line(`VIP ${p.vip.address}/${p.vip.prefix} on ${p.vip.interface ?? "each node's own NIC"}; VRRP v${p.vrrp.version} ${p.vrrp.mode}, router id ${p.vrrp.routerId}, advert ${secs(p.vrrp.advertIntervalSeconds)}, preempt ${p.vrrp.preempt ? 'on' : 'off'}, auth ${p.vrrp.auth}`);
+  if (p.vip.interface === null) line(`VRRP interface: ${p.vip.interfaceHow}`);
   if (p.vip.cloudHook) line(`cloud VIP move: ${p.vip.cloudHook.provider} ${p.vip.cloudHook.mode} via notify_master "${p.vip.cloudHook.notifyMaster}"`);
   line();
   line('nodes:');

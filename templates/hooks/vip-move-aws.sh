@@ -47,6 +47,10 @@ token=$(curl -sSf -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 300' "$IMDS/l
 md() {
     curl -sSf -H "X-aws-ec2-metadata-token: $token" "$IMDS/latest/meta-data/$1"
 }
+if [ "$iface" = - ]; then
+    # the interface lbbake resolved at boot (vip.interface not set): "interface NAME"
+    iface=$(awk '$1 == "interface" { print $2 }' "${LBBAKE_INTERFACE_FILE:-/run/lbbake/keepalived-interface.conf}")
+fi
 mac=$(cat "$SYSFS/class/net/$iface/address")
 eni=$(md "network/interfaces/macs/$mac/interface-id")
 region=$(md placement/region)

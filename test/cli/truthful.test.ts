@@ -123,7 +123,7 @@ describe('--verify checks every node file, with dummy secrets, in every mode', (
 
 describe('render writes everything keepalived.conf runs', () => {
   it('with vip.cloud, the VIP-move hook is in the tree (0755) at the path notify_master calls', async () => {
-    const lb = project('hook', (t) => t.replace('interface: eth0', 'interface: eth0\n  cloud: { provider: aws, mode: secondary-ip }'));
+    const lb = project('hook', (t) => t.replace('  prefix: 32\n', '  prefix: 32\n  cloud: { provider: aws, mode: secondary-ip }\n'));
     const out = join(tmp, 'hook-out');
     const r = await run(['render', lb, '--node', 'lb-0', '-o', out]);
     expect(r.code, r.stderr).toBe(0);

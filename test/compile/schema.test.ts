@@ -44,7 +44,6 @@ describe('the schema documents every key', () => {
     expected = {
       'target.os': DEFAULTS.os,
       'vip.prefix': DEFAULTS.vipPrefix,
-      'vip.interface': DEFAULTS.vipInterface,
       'vip.cloud.network': DEFAULTS.gceNetwork,
       'vrrp.version': DEFAULTS.vrrpVersion,
       'vrrp.advertInterval': DEFAULTS.advertInterval,

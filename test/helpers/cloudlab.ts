@@ -97,8 +97,8 @@ const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const addrOf = (n: LbName) => LB_NODES.find((x) => x.name === n)!.address;
 
 /**
- * lb.yaml for the cloud lab: the LAN lab's cluster with vip.cloud, the NIC named as on a cloud
- * and the VIP where the cloud needs it.
+ * lb.yaml for the cloud lab: the LAN lab's cluster with vip.cloud, no vip.interface (the nodes'
+ * NICs are named as on a cloud, ens5, and found at boot) and the VIP where the cloud needs it.
  */
 export function cloudYaml(spec: CloudSpec, vrrp: LabVrrp = {}, cloudExtra: Record<string, unknown> = {}): string {
   const { auth, ...rest } = vrrp;
@@ -111,7 +111,8 @@ export function cloudYaml(spec: CloudSpec, vrrp: LabVrrp = {}, cloudExtra: Recor
     version: 1,
     name: 'lab',
     target: { os: 'debian12' },
-    vip: { address: cloudVip(spec), prefix: 32, interface: 'ens5', cloud },
+    // no vip.interface: each node finds its NIC (ens5) at boot
+    vip: { address: cloudVip(spec), prefix: 32, cloud },
     vrrp: v,
     nodes: LB_NODES.map((n) => ({ name: n.name, address: n.address })),
     services: [{ name: 'kubernetes-apiserver', port: PORT, servers: BACKENDS.map((b) => ({ name: b.name, address: b.address })) }],

@@ -15,6 +15,7 @@ const dir = useTempDir('lbbake-ux-hooks');
 function withCloud(cloud: object) {
   const doc = parse(readFileSync(EXAMPLE, 'utf8'));
   doc.vip.cloud = cloud;
+  doc.vip.interface = 'eth0';
   return compile(stringify(doc));
 }
 
