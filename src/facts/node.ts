@@ -33,6 +33,13 @@ export function nodeConfigPaths(cluster: string): { keepalivedConf: string; hapr
   };
 }
 
+/**
+ * keepalived's track_file for an operator's VIP handover (`lbbake-agent handover` / `takeback`):
+ * the number in it is added to the node's priority (absent or 0: no change; -254 or less: FAULT).
+ * Under /etc/keepalived, a directory the package creates and keepalived watches with inotify.
+ */
+export const HANDOVER_FILE = '/etc/keepalived/lbbake-handover';
+
 /** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
 

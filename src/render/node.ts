@@ -1,4 +1,5 @@
 import type { Model, NodeModel } from '../compile/model.js';
+import { HANDOVER_FILE } from '../facts/node.js';
 import { haproxyAtLeast } from '../facts/os.js';
 import { sha512Crypt } from './crypt.js';
 import type { FileSet } from './files.js';
@@ -48,6 +49,7 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
     vip: `${m.vip.address}/${m.vip.prefix}${m.vip.interface ? ` dev ${m.vip.interface}` : ''}`,
     trackWeight: c.weight === 0 ? '' : String(c.weight),
     notifyMaster: m.vip.cloud?.notifyMaster ?? '',
+    handover: { name: 'lbbake_handover', file: HANDOVER_FILE, value: m.vrrp.preempt ? 1 - node.priority : -254 },
   });
 }
 

@@ -74,6 +74,17 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
       ]).stdout.trim();
     expect(fetch(m.stats.password)).toBe('200');
     expect(fetch('wrong-password')).toBe('401');
+    // stats hide-version: the page names no haproxy version (the binary's is 2.6.x here)
+    const version = /HAProxy version (\S+)/.exec(lab.exec('lb-0', ['haproxy', '-v']).stdout)?.[1];
+    expect(version).toBeTruthy();
+    const page = lab.exec('lb-0', [
+      lab.python,
+      '-c',
+      'import sys,urllib.request,base64\nr=urllib.request.Request("http://127.0.0.1:1080/stats",headers={"Authorization":"Basic "+base64.b64encode(("admin:"+sys.argv[1]).encode()).decode()})\nprint(urllib.request.urlopen(r,timeout=5).read().decode())',
+      m.stats.password,
+    ]).stdout;
+    expect(page).toContain('Statistics Report');
+    expect(page).not.toContain(version!);
   });
 
   it('the liveness check `/usr/bin/pgrep -x haproxy` sees only its own node: 0 while haproxy runs, 1 once it is dead', async () => {
