@@ -40,8 +40,11 @@ export function nodeConfigPaths(cluster: string): { keepalivedConf: string; hapr
  */
 export const HANDOVER_FILE = '/etc/keepalived/lbbake-handover';
 
-/** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
+/** Where the VIP-move program lives on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
+
+/** vip.cloud aws/gce: the program keepalived's notify runs (agent/lbbake-vip.py). */
+export const VIP_PROGRAM = `${HOOK_DIR}/lbbake-vip`;
 
 /**
  * Without vip.interface, keepalived.conf includes this file inside its vrrp_instance; each node

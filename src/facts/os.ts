@@ -21,6 +21,11 @@ export interface OsFacts {
   haproxyStatsSocket: string;
   /** SELinux is enforcing on stock images: haproxy needs haproxy_connect_any to reach backends on any port. */
   selinux: boolean;
+  /**
+   * The python3 the boot agent and lbbake-vip run with: cloud-init's own interpreter, so it is on
+   * every image (Rocky 8 ships it as platform-python 3.6; /usr/bin/python3 may be absent there).
+   */
+  python: { path: string; version: [number, number] };
 }
 
 export type OsId = 'debian12' | 'ubuntu2204' | 'ubuntu2404' | 'rocky8' | 'rocky9';
@@ -48,11 +53,11 @@ const rhel = {
 } as const;
 
 export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
-  debian12: { id: 'debian12', label: 'Debian 12', ...deb, haproxyVersion: [2, 6], keepalivedVersion: [2, 2, 7] },
-  ubuntu2204: { id: 'ubuntu2204', label: 'Ubuntu 22.04', ...deb, haproxyVersion: [2, 4], keepalivedVersion: [2, 2, 4] },
-  ubuntu2404: { id: 'ubuntu2404', label: 'Ubuntu 24.04', ...deb, haproxyVersion: [2, 8], keepalivedVersion: [2, 2, 8] },
-  rocky8: { id: 'rocky8', label: 'Rocky Linux 8', ...rhel, haproxyVersion: [1, 8], keepalivedVersion: [2, 1, 5] },
-  rocky9: { id: 'rocky9', label: 'Rocky Linux 9', ...rhel, haproxyVersion: [2, 4], keepalivedVersion: [2, 2, 8] },
+  debian12: { id: 'debian12', label: 'Debian 12', ...deb, haproxyVersion: [2, 6], keepalivedVersion: [2, 2, 7], python: { path: '/usr/bin/python3', version: [3, 11] } },
+  ubuntu2204: { id: 'ubuntu2204', label: 'Ubuntu 22.04', ...deb, haproxyVersion: [2, 4], keepalivedVersion: [2, 2, 4], python: { path: '/usr/bin/python3', version: [3, 10] } },
+  ubuntu2404: { id: 'ubuntu2404', label: 'Ubuntu 24.04', ...deb, haproxyVersion: [2, 8], keepalivedVersion: [2, 2, 8], python: { path: '/usr/bin/python3', version: [3, 12] } },
+  rocky8: { id: 'rocky8', label: 'Rocky Linux 8', ...rhel, haproxyVersion: [1, 8], keepalivedVersion: [2, 1, 5], python: { path: '/usr/libexec/platform-python', version: [3, 6] } },
+  rocky9: { id: 'rocky9', label: 'Rocky Linux 9', ...rhel, haproxyVersion: [2, 4], keepalivedVersion: [2, 2, 8], python: { path: '/usr/bin/python3', version: [3, 9] } },
 };
 
 /** True when haproxy on this OS is at least major.minor. */

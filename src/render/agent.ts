@@ -30,7 +30,7 @@ export { AGENT_PATHS } from '../facts/node.js';
  * Rocky 8 ships it as platform-python (python 3.6); /usr/bin/python3 may be absent there.
  */
 export function agentPython(m: Model): string {
-  return m.os.id === 'rocky8' ? '/usr/libexec/platform-python' : '/usr/bin/python3';
+  return m.os.python.path;
 }
 
 /** One file the agent installs for a node, as listed in cluster.json. */

@@ -4,7 +4,7 @@ import { haproxyAtLeast } from '../facts/os.js';
 import { sha512Crypt } from './crypt.js';
 import type { FileSet } from './files.js';
 import { renderTemplateFile } from './templates.js';
-import { hookFiles } from './hooks.js';
+import { apiCloud, hookFiles, vipCommand } from './hooks.js';
 import { INTERFACE_FILE } from '../facts/node.js';
 
 function header(m: Model, node?: NodeModel): string {
@@ -48,7 +48,9 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
     // without dev, keepalived puts the VIP on the vrrp_instance's interface (resolved at boot)
     vip: `${m.vip.address}/${m.vip.prefix}${m.vip.interface ? ` dev ${m.vip.interface}` : ''}`,
     trackWeight: c.weight === 0 ? '' : String(c.weight),
-    notifyMaster: m.vip.cloud?.notifyMaster ?? '',
+    cloud: apiCloud(m)
+      ? { provider: m.vip.cloud!.provider, every: String(apiCloud(m)!.checkInterval), notify: vipCommand(m, node, 'notify'), reassert: vipCommand(m, node, 'reassert') }
+      : false,
     handover: { name: 'lbbake_handover', file: HANDOVER_FILE, value: m.vrrp.preempt ? 1 - node.priority : -254 },
   });
 }
@@ -92,6 +94,7 @@ export function renderHaproxy(m: Model, node: NodeModel): string {
       servers: s.servers,
       dns: s.dns ? { prefix: s.dns.serverPrefix, max: s.dns.max, name: s.dns.name, port: s.dns.port, resolvers: s.dns.resolvers } : false,
     })),
+    azureProbe: m.vip.cloud?.provider === 'azure' ? { port: String(m.vip.cloud.probePort), vip: m.vip.address } : false,
     resolvers: m.services.flatMap((s) =>
       s.dns
         ? [{

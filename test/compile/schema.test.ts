@@ -45,6 +45,8 @@ describe('the schema documents every key', () => {
       'target.os': DEFAULTS.os,
       'vip.prefix': DEFAULTS.vipPrefix,
       'vip.cloud.network': DEFAULTS.gceNetwork,
+      'vip.cloud.checkInterval': DEFAULTS.cloudCheckInterval,
+      'vip.cloud.probePort': DEFAULTS.azureProbePort,
       'vrrp.version': DEFAULTS.vrrpVersion,
       'vrrp.advertInterval': DEFAULTS.advertInterval,
       'vrrp.mode': DEFAULTS.mode,

@@ -63,7 +63,8 @@ describe('lbbake explain on the example', () => {
       d.vip.cloud = { provider: 'aws', mode: 'secondary-ip' };
     });
     const r = await run(['explain', f]);
-    expect(r.stdout).toContain('cloud VIP move: aws secondary-ip via notify_master "/usr/local/libexec/lbbake/vip-move-aws secondary-ip - 10.168.222.18"');
+    expect(r.stdout).toContain('cloud: aws secondary-ip: lbbake-vip assigns 10.168.222.18 as a secondary private IP');
+    expect(r.stdout).toContain('keepalived notify (lb-0; the others differ in address=): "/usr/local/libexec/lbbake/lbbake-vip cloud=aws mode=secondary-ip vip=10.168.222.18/32 address=10.168.222.189 every=10 notify"');
   });
   it('says how each node finds its VRRP interface when vip.interface is not set, and names a set one', async () => {
     const r = await run(['explain', EXAMPLE, '--json']);
