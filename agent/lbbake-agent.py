@@ -13,17 +13,24 @@ A name from 1. or 2. must also have its nodes[].address on this machine (when `i
 the addresses): otherwise this node could send VRRP from a wrong address and become a
 second MASTER, so that is a fail-safe case too.
 
-Then the node's pre-rendered files are installed atomically (secrets filled in from
-/etc/lbbake/secrets.json), services whose files changed are reloaded, and /run/lbbake/node
-records the success for this boot. `--check` (keepalived's ExecStartPre) exits 0 only
-after such a success, so a node that does not know its name never starts keepalived and
-never takes the VIP.
+Then the node's files are installed atomically: each is shared by all nodes, a template
+filled in from this node's row of cluster.json "nodes", or this node's own copy; secrets are
+filled in from /etc/lbbake/secrets.json. Services whose files changed are reloaded, and
+/run/lbbake/node records the success for this boot. `--check` (keepalived's ExecStartPre)
+exits 0 only after such a success, so a node that does not know its name never starts
+keepalived and never takes the VIP.
 
 Exit codes: 0 installed (or nothing to change); 1 no node name (fail-safe);
 2 cannot install (missing secret, broken data, write error).
+
+Maintenance (README "Day 2"): drain|undrain SERVER [--service S] [--wait SECONDS]
+[--shutdown-sessions] sets a server to maint/ready in this node's haproxy (stats socket);
+SERVER is a name, SERVICE/SERVER or IPv4[:port]. handover|takeback [--wait SECONDS] [--node N]
+writes/removes keepalived's track file (priority 1, or FAULT without preempt) and waits for
+the VIP to move. Exit 0 done, 1 not confirmed in time, 2 error.
 Environment (tests, operators): LBBAKE_ROOT, LBBAKE_{EC2,GCE,AZURE,OPENSTACK}_URL,
 LBBAKE_TIMEOUT (s per request), LBBAKE_ATTEMPTS, LBBAKE_ROUNDS, LBBAKE_ROUND_PAUSE,
-LBBAKE_SOURCES (comma-separated subset, in order).
+LBBAKE_SOURCES (comma-separated subset, in order). LBBAKE_ROOT moves files, not the socket.
 Python 3.6+ standard library only.
 """
 
@@ -462,38 +469,74 @@ class Secrets(object):
         return self.values.get(name)
 
 
+def fill_node(text, node, prefix):
+    """A template's text for one node (cluster.json "nodes" row): a line holding a list's
+    placeholder is repeated once per item (the first list on the line; none: the line goes),
+    then every other placeholder is replaced by the node's value. The generator checks that
+    this gives exactly `lbbake render --node` for every node."""
+    out = []
+    for line in text.split("\n"):
+        lists = [k for k, v in node.items() if isinstance(v, list) and prefix + k + "@@" in line]
+        copies = [line.replace(prefix + lists[0] + "@@", str(item)) for item in node[lists[0]]] \
+            if lists else [line]
+        for copy in copies:
+            for k, v in node.items():
+                if not isinstance(v, list):
+                    copy = copy.replace(prefix + k + "@@", str(v))
+            out.append(copy)
+    return "\n".join(out)
+
+
 def fill_secrets(text, cfg, secrets, path):
     spec = cfg.get("secrets", {})
-    for name, s in spec.get("values", {}).items():
-        if s["placeholder"] not in text:
+    prefix = spec.get("placeholderPrefix")
+    for name, pattern in spec.get("patterns", {}).items():
+        placeholder = prefix + name + "@@"
+        if placeholder not in text:
             continue
         value = secrets.get(name)
         if not isinstance(value, str):
             raise AgentError("%s needs secret %s, which %s does not hold (regenerate it with "
                              "lbbake gen-userdata lb.yaml --secrets-only)" % (path, name, PATHS["secrets"]))
-        if not re.fullmatch(s["pattern"], value):
+        if not re.fullmatch(pattern, value):
             raise AgentError("secret %s in %s is malformed (%d characters); regenerate the file "
                              "with lbbake gen-userdata lb.yaml --secrets-only" % (
                                  name, PATHS["secrets"], len(value)))
-        text = text.replace(s["placeholder"], value)
-    prefix = spec.get("placeholderPrefix")
+        text = text.replace(placeholder, value)
     if prefix and prefix in text:
         raise AgentError("%s still holds a placeholder %s...; this agent does not know that "
                          "secret (regenerate the image or user-data)" % (path, prefix))
     return text
 
 
+def source_of(entry, name):
+    """Where node `name`'s copy of a cluster.json "files" entry lies under the data dir."""
+    where = {"shared": "shared", "template": "template", "node": "nodes/" + name}.get(entry["from"])
+    if where is None:
+        raise AgentError("%s: unknown source %s in %s (reinstall the lbbake files)" % (
+            entry["path"], shown(entry["from"]), CLUSTER_FILE))
+    return at(PATHS["dataDir"] + "/" + where + entry["path"])
+
+
 def prepare(cfg, name):
-    """Every file of node `name`, read, secrets filled in, owner resolved. Nothing is written."""
+    """Every file of node `name`, read, node values and secrets filled in, owner resolved.
+    Nothing is written."""
     secrets = Secrets()
+    node = [n for n in cfg["nodes"] if n["name"] == name][0]
     items = []
-    for entry in cfg["files"][name]:
-        src = at(PATHS["dataDir"] + "/" + entry["source"])
+    for entry in cfg["files"]:
+        src = source_of(entry, name)
         try:
             with open(src, "rb") as f:
                 text = f.read().decode("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise AgentError("cannot read %s: %s (reinstall the lbbake files)" % (src, err))
+        if entry["from"] == "template":
+            prefix = cfg["nodePlaceholderPrefix"]
+            text = fill_node(text, node, prefix)
+            if prefix in text:
+                raise AgentError("%s still holds a placeholder %s... after filling in node %s "
+                                 "(regenerate the user-data or image)" % (entry["path"], prefix, name))
         text = fill_secrets(text, cfg, secrets, entry["path"])
         try:
             uid = pwd.getpwnam(entry["owner"]).pw_uid
@@ -627,8 +670,9 @@ def load_cluster():
     path = at(CLUSTER_FILE)
     with open(path, "rb") as f:
         cfg = json.loads(f.read().decode("utf-8"))
-    if not isinstance(cfg, dict) or cfg.get("format") != 1:
-        raise ValueError("unknown format")
+    if not isinstance(cfg, dict) or cfg.get("format") != 2:
+        raise ValueError("unknown format (this agent reads format 2: regenerate the user-data "
+                         "or image with the lbbake that made this agent)")
     for key in ("cluster", "metadataKey", "nodes", "files", "paths"):
         if key not in cfg:
             raise ValueError("missing %s" % key)
@@ -667,6 +711,171 @@ def fail_safe_message(cfg):
                 cfg["cluster"], key, names, addrs, PATHS["override"]))
 
 
+# ---------------------------------------------------------------------------- maintenance
+
+class MaintError(Exception):
+    pass
+
+
+def haproxy(command):
+    """One command to haproxy's stats socket (level admin); returns the answer."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(5)
+    try:
+        sock.connect(PATHS["haproxySocket"])
+        sock.sendall(command.encode("ascii") + b"\n")
+        out = b""
+        while len(out) < 1 << 24:
+            data = sock.recv(65536)
+            if not data:
+                break
+            out += data
+    except OSError as err:
+        raise MaintError("haproxy stats socket %s: %s (is haproxy running?)" % (
+            PATHS["haproxySocket"], describe(err)))
+    finally:
+        sock.close()
+    return out.decode("utf-8", "replace")
+
+
+def servers_state():
+    """haproxy's servers: (backend, name, addr, port, op state (2 = running), admin bits
+    (0x01 forced maintenance, 0x20 no address from DNS yet)), from `show servers state`."""
+    out = []
+    for f in (line.split() for line in haproxy("show servers state").splitlines()):
+        if len(f) > 6 and f[0].isdigit() and f[5].isdigit() and f[6].isdigit():
+            out.append((f[1], f[3], f[4], f[18] if len(f) > 18 else "", int(f[5]), int(f[6])))
+    return out
+
+
+def select_servers(state, target, service=None):
+    """The servers TARGET names (SERVICE/SERVER, a server name, or IPv4[:port]) as
+    "backend/name" keys."""
+    host, _, port = target.partition(":")
+    hit = ["%s/%s" % s[:2] for s in state if (service in (None, s[0])) and (
+        target == "%s/%s" % s[:2] or target == s[1] or (s[2] == host and port in ("", s[3])))]
+    if not hit:
+        raise MaintError("no server %s%s; haproxy has: %s" % (
+            shown(target), " in " + shown(service) if service else "",
+            ", ".join("%s/%s %s" % s[:3] for s in state if not s[5] & 0x20) or "none"))
+    return hit
+
+
+def wait_until(check, seconds):
+    """Seconds until check() is true, or None after `seconds`."""
+    start = time.time()
+    while not check():
+        if time.time() - start >= seconds:
+            return None
+        time.sleep(0.2)
+    return time.time() - start
+
+
+def cmd_drain(cfg, opts, undo):
+    keys = select_servers(servers_state(), opts["server"], opts.get("service"))
+    for k in keys:
+        answer = haproxy("set server %s state %s" % (k, "ready" if undo else "maint")).strip()
+        if answer:
+            raise MaintError("haproxy refused %s: %s" % (k, shown(answer, 200)))
+        if opts.get("shutdown-sessions") and not undo:
+            haproxy("shutdown sessions server " + k)
+
+    def done():
+        now = dict(("%s/%s" % s[:2], s) for s in servers_state())
+        return all(k in now and (now[k][4] == 2 and not now[k][5] & 1 if undo else now[k][5] & 1) for k in keys)
+    took = wait_until(done, float(opts.get("wait", 0)))
+    print("%s: %s on this node (run it on every LB node; a haproxy reload undoes it)" % (
+        ", ".join(keys), "back in rotation" if undo else "in maintenance, no new connections"))
+    if took is None:
+        print("not confirmed: haproxy shows %s" % ("a server not UP yet (its health check decides)"
+                                                   if undo else "a server not in maintenance"))
+        return 1
+    return 0
+
+
+def cmd_handover(cfg, opts, undo):
+    names = [n["name"] for n in cfg["nodes"]]
+    name = opts.get("node")
+    if name is None:
+        try:
+            with open(at(PATHS["marker"])) as f:
+                name = f.read().strip()
+        except OSError:
+            pass
+    if name not in names:
+        raise MaintError("which node is this? lbbake-agent has not installed a node's files in "
+                         "this boot; pass --node NAME (%s)" % ", ".join(names))
+    prio = [n["priority"] for n in cfg["nodes"] if n["name"] == name][0]
+    preempt = cfg["vrrp"]["preempt"]
+    vip = cfg["vip"]["address"]
+    path = at(PATHS["handover"])
+
+    def holds():
+        return vip in own_addresses()
+    if undo:
+        if os.path.exists(path):
+            os.unlink(path)
+        print("node %s: priority %d again" % (name, prio))
+        if not preempt or prio < max(n["priority"] for n in cfg["nodes"]) or holds():
+            print("VIP %s stays where it is" % vip)
+            return 0
+    else:
+        # priority 1: a BACKUP preempts gracefully; without preempt only FAULT moves the VIP
+        value = 1 - prio if preempt else -254
+        had = holds()
+        write_atomic(path, ("%d\n" % value).encode("ascii"), 0o644, os.getuid(), os.getgid())
+        print("node %s: %s until lbbake-agent takeback (%s holds %d)" % (
+            name, "priority 1" if preempt else "FAULT", PATHS["handover"], value))
+        if not had:
+            print("VIP %s is not on this node" % vip)
+            return 0
+    wait = float(opts.get("wait", max(10, 6 * cfg["vrrp"]["advertInterval"] + 4)))
+    took = wait_until(lambda: holds() == undo, wait)
+    if took is None:
+        print("VIP %s %s after %gs: %s" % (vip, "not back" if undo else "still here", wait,
+              "is keepalived running with its check passing? (journalctl -u keepalived)" if undo
+              else "no peer took it (is one up and healthy?); this node keeps serving"))
+        return 1
+    print("VIP %s %s after %.1fs" % (vip, "back on this node" if undo else "handed over", took))
+    return 0
+
+
+MAINTENANCE = {
+    "drain": (cmd_drain, False, ("service", "wait", "shutdown-sessions")),
+    "undrain": (cmd_drain, True, ("service", "wait")),
+    "handover": (cmd_handover, False, ("wait", "node")),
+    "takeback": (cmd_handover, True, ("wait", "node")),
+}
+
+
+def maintenance(cfg, argv):
+    fn, undo, known = MAINTENANCE[argv[0]]
+    opts, rest = {}, list(argv[1:])
+    try:
+        while rest:
+            arg = rest.pop(0)
+            key = arg[2:]
+            if not arg.startswith("--"):
+                if "server" in opts or fn is cmd_handover:
+                    raise MaintError("unexpected argument %s" % shown(arg))
+                opts["server"] = arg
+            elif key not in known:
+                raise MaintError("unknown option %s (%s takes: %s)" % (
+                    shown(arg), argv[0], ", ".join("--" + k for k in known)))
+            elif key == "shutdown-sessions":
+                opts[key] = True
+            else:
+                opts[key] = rest.pop(0) if rest else ""
+                if key == "wait" and not re.fullmatch(r"[0-9]{1,4}(\.[0-9]+)?", opts[key]):
+                    raise MaintError("--wait needs seconds (a number)")
+        if fn is cmd_drain and "server" not in opts:
+            raise MaintError("%s needs a server: a name, SERVICE/SERVER or an address" % argv[0])
+        return fn(cfg, opts, undo)
+    except (MaintError, OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+        log("%s: %s" % (argv[0], describe(err) if isinstance(err, OSError) else err))
+        return 2
+
+
 def main(argv):
     try:
         cfg = load_cluster()
@@ -675,8 +884,10 @@ def main(argv):
         return EXIT_INSTALL
     if argv[1:] == ["--check"]:
         return check(cfg)
+    if argv[1:2] and argv[1] in MAINTENANCE:
+        return maintenance(cfg, argv[1:])
     if argv[1:]:
-        log("usage: %s [--check]" % PROG)
+        log("usage: %s [--check | drain SERVER | undrain SERVER | handover | takeback] (-h for help)" % PROG)
         return EXIT_INSTALL
     ctx = Context(cfg)
     log("cluster %s: finding this node's name (metadata key %s; nodes %s; sources %s)" % (

@@ -36,9 +36,10 @@ export const LB_SCHEMA = {
       "additionalProperties": false,
       "properties": {
         "os": {
-          "description": "debian12 (haproxy 2.6, keepalived 2.2.7), ubuntu2204 (2.4, 2.2.4), ubuntu2404 (2.8, 2.2.8), rocky8 (1.8, 2.1.5), rocky9 (2.4, 2.2.8).",
+          "description": "debian12 (haproxy 2.6, keepalived 2.2.7), debian13 (3.0, 2.3.3), ubuntu2204 (2.4, 2.2.4), ubuntu2404 (2.8, 2.2.8), rocky8 (1.8, 2.1.5), rocky9 (2.4, 2.2.8). Which real binaries each is checked with: the README's target table.",
           "enum": [
             "debian12",
+            "debian13",
             "ubuntu2204",
             "ubuntu2404",
             "rocky8",
@@ -322,7 +323,7 @@ export const LB_SCHEMA = {
               "default": 1
             },
             "fall": {
-              "description": "Failed checks in a row before the node counts as failed. 1 (default) fails over in about 1 s; 2 rides out a haproxy restarted by systemd within a second.",
+              "description": "Failed checks in a row before the node counts as failed (the polling check; haproxy's exit event from its unit acts at once, whatever fall says).",
               "type": "integer",
               "minimum": 1,
               "maximum": 100,

@@ -55,7 +55,7 @@ describe('vip.cloud aws/gce: keepalived runs lbbake-vip on every state change', 
     for (const ud of [userdataForNode(m, m.nodes[0]), userdataForMetadata(m)]) {
       expect(paths(ud).find((w) => w.path === PROGRAM)?.permissions).toBe('0755');
     }
-    expect(metadataModeFiles(m, { secrets: 'at-boot' }).get(PROGRAM.slice(1))?.mode).toBe('0755');
+    expect(metadataModeFiles(m, { secrets: 'at-boot', layout: 'template' }).get(PROGRAM.slice(1))?.mode).toBe('0755');
   });
   it('without vip.cloud (or with azure) there is no notify and no lbbake-vip', () => {
     for (const m of [compile(readFileSync(EXAMPLE, 'utf8')).model!, withCloud({ provider: 'azure' }).model!]) {
