@@ -5,7 +5,7 @@ import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
 import { InternalError } from '../diagnostics/errors.js';
 import { cloudConfigText } from './cloud-config.js';
-import { AGENT_PATHS, HANDOVER_FILE, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
+import { AGENT_PATHS, HANDOVER_FILE, INTERFACE_FILE, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
 import { AGENT_SOURCE } from '../io/paths.js';
 import { readFileSync } from 'node:fs';
 import {
@@ -29,7 +29,7 @@ export { AGENT_PATHS } from '../facts/node.js';
  * Rocky 8 ships it as platform-python (python 3.6); /usr/bin/python3 may be absent there.
  */
 export function agentPython(m: Model): string {
-  return m.os.id === 'rocky8' ? '/usr/libexec/platform-python' : '/usr/bin/python3';
+  return m.os.python.path;
 }
 
 /**
@@ -210,6 +210,8 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
     vrrp: { preempt: m.vrrp.preempt, advertInterval: m.vrrp.advertInterval },
     nodes: m.nodes.map(nodeValues),
     nodePlaceholderPrefix: NODE_PLACEHOLDER_PREFIX,
+    // vip.interface not set: the agent writes the NIC holding the node's address here (keepalived includes it)
+    ...(m.vip.interface ? {} : { interfaceFile: INTERFACE_FILE }),
     files: manifest,
     secrets: {
       placeholderPrefix: PLACEHOLDER_PREFIX,

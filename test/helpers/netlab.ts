@@ -41,6 +41,7 @@ import { nodeTree } from '../../src/render/node.js';
 import { HAPROXY_EVENT } from '../../src/facts/node.js';
 import { type FileSet } from '../../src/render/files.js';
 import { writeTree } from '../../src/io/write.js';
+import { INTERFACE_SCRIPT } from '../../src/facts/node.js';
 
 /** What the lab needs on the host (root too); suites and benches pass this to missing(). */
 export const LAB_TOOLS = ['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'];
@@ -95,7 +96,7 @@ export interface LabVrrp {
  * lbbake's defaults (preempt off, readiness on, leastconn). vrrp keys given here replace the
  * example's; `auth: null` drops the password (needed for VRRPv3). `balance` overrides the service's.
  */
-export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] }; balance?: string } = {}): string {
+export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] }; resolveInterface?: boolean; balance?: string } = {}): string {
   const { auth, ...rest } = vrrp;
   const v: Record<string, unknown> = { routerId: 18, advertInterval: 1, mode: 'unicast', ...rest };
   if (auth !== null) v.auth = auth ?? { pass: 'k8sHA-18' };
@@ -103,7 +104,8 @@ export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; namese
     version: 1,
     name: 'lab',
     target: { os: 'debian12' },
-    vip: { address: VIP, prefix: 32, interface: 'eth0' },
+    // resolveInterface: no vip.interface, each node finds its NIC at boot
+    vip: { address: VIP, prefix: 32, ...(opts.resolveInterface ? {} : { interface: 'eth0' }) },
     vrrp: v,
     nodes: LB_NODES.map((n) => ({ name: n.name, address: n.address })),
     services: [
@@ -618,6 +620,12 @@ export class NetLab {
   }
 
   startKeepalived(node: LbName): void {
+    // --node user-data's ExecStartPre for keepalived (vip.interface not set): find the NIC
+    const resolver = join(this.nodeRoot(node), INTERFACE_SCRIPT.slice(1));
+    if (existsSync(resolver)) {
+      const r = this.exec(node, ['sh', resolver]);
+      if (r.status !== 0) throw new Error(`${node}: ${INTERFACE_SCRIPT} failed: ${r.stderr}`);
+    }
     const env = Object.entries(this.keepalivedEnv).map(([k, v]) => `${k}='${v}' `).join('');
     this.daemon(node, 'keepalived', `${env ? `env ${env}` : ''}keepalived --dont-fork -l -D -f /etc/keepalived/keepalived.conf`);
   }
