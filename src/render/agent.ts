@@ -6,7 +6,7 @@ import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
 import { InternalError } from '../diagnostics/errors.js';
 import { cloudConfigText } from './cloud-config.js';
-import { AGENT_PATHS, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
+import { AGENT_PATHS, HANDOVER_FILE, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
 import { AGENT_SOURCE } from '../io/paths.js';
 import { readFileSync } from 'node:fs';
 import {
@@ -128,7 +128,11 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
       secrets: AGENT_PATHS.secrets,
       marker: AGENT_PATHS.marker,
       instanceData: AGENT_PATHS.instanceData,
+      handover: HANDOVER_FILE,
+      haproxySocket: m.os.haproxyStatsSocket,
     },
+    vip: { address: m.vip.address },
+    vrrp: { preempt: m.vrrp.preempt, advertInterval: m.vrrp.advertInterval },
     nodes: m.nodes.map((n) => ({ name: n.name, address: n.address, priority: n.priority, state: n.state })),
     files: manifest,
     secrets: {
