@@ -63,10 +63,16 @@ describe.skipIf(reason)('Scenario A on Debian 13: install at boot (trixie image,
     expect(vip.answer).toMatch(/^backend 198\.18\.0\.2[123] ok via 198\.18\.0\.11$/);
 
     await waitSsh(lb0);
-    const ver = await ssh(lb0, 'cat /etc/debian_version; cloud-init --version 2>&1; haproxy -v | head -1; keepalived --version 2>&1 | head -1');
-    console.log(`lb0 (Debian 13): ${ver.stdout.trim().replace(/\n/g, ' | ')}`);
-    expect(ver.stdout).toMatch(/^13\./);
-    expect(ver.stdout).toMatch(/cloud-init 25\.1/);
+    const ver: string[] = [];
+    for (const cmd of ['cat /etc/debian_version', 'cloud-init --version', 'haproxy -v', 'keepalived --version']) {
+      const r = await ssh(lb0, `${cmd} 2>&1 | head -1`);
+      ver.push(r.stdout.trim());
+    }
+    console.log(`lb0 (Debian 13): ${ver.join(' | ')}`);
+    expect(ver[0]).toMatch(/^13\./);
+    expect(ver[1]).toMatch(/ 25\.1/);
+    expect(ver[2]).toMatch(/version 3\.0\./);
+    expect(ver[3]).toMatch(/v2\.3\.3/);
 
     const st = await ssh(lb0, 'timeout 600 cloud-init status --wait --long', 660_000);
     expect(st.stdout, `${st.stdout}\n${st.stderr}\n${serialTail(lb0)}`).toMatch(/^status: done$/m);
