@@ -1,14 +1,12 @@
-import type { DnsModel, LbInput, Model, NodeModel, ServiceModel } from './model.js';
+import type { DnsModel, LbInput, Model, NodeModel, ServiceModel, VipCloud } from './model.js';
 import { OS_FACTS } from '../facts/os.js';
-import { nodeConfigPaths } from '../facts/node.js';
+import { nodeConfigPaths, VIP_PROGRAM } from '../facts/node.js';
 import { pointer } from '../diagnostics/diagnostic.js';
-import { vipCloud } from '../render/hooks.js';
 
 /** Every default lbbake applies, in one place. */
 export const DEFAULTS = {
   os: 'debian12',
   vipPrefix: 32,
-  vipInterface: 'eth0',
   vrrpVersion: 2,
   advertInterval: 1,
   mode: 'unicast',
@@ -17,7 +15,7 @@ export const DEFAULTS = {
     command: '/usr/bin/pgrep -x haproxy',
     interval: 1,
     // one failed check: haproxy died (pgrep finds no process); measured 0.95 s to fail over vs
-    // 1.57 s with fall 2. fall 2 rides out a haproxy restart by systemd without a VIP move.
+    // 1.57 s with fall 2. The check is the fallback: haproxy's unit reports its exit at once.
     fall: 1,
     rise: 2,
     onFailure: 'fault',
@@ -55,6 +53,10 @@ export const DEFAULTS = {
   metadataKey: 'lb-node',
   /** vip.cloud.network (GCE route mode). */
   gceNetwork: 'default',
+  /** vip.cloud.checkInterval (aws, gce): seconds between the MASTER's ownership checks. */
+  cloudCheckInterval: 10,
+  /** vip.cloud.probePort (azure): ClusterLabs' azure-lb uses 61000 too. */
+  azureProbePort: 61000,
 } as const;
 
 /**
@@ -73,6 +75,7 @@ export function normalize(input: LbInput): Model {
     priority: prios[i],
     state: n.state ?? (preempt && prios[i] === top && prios.indexOf(top) === i ? 'MASTER' : 'BACKUP'),
     peers: input.nodes.filter((_, j) => j !== i).map((o) => o.address),
+    handoverWeight: preempt ? 1 - prios[i] : -254,
     pointer: pointer('nodes', i),
     priorityExplicit: n.priority !== undefined,
     stateExplicit: n.state !== undefined,
@@ -107,10 +110,9 @@ export function normalize(input: LbInput): Model {
     vip: {
       address: input.vip.address,
       prefix: input.vip.prefix ?? DEFAULTS.vipPrefix,
-      interface: input.vip.interface ?? DEFAULTS.vipInterface,
-      ...(input.vip.cloud
-        ? { cloud: vipCloud({ network: DEFAULTS.gceNetwork, ...input.vip.cloud }, { address: input.vip.address, prefix: input.vip.prefix ?? DEFAULTS.vipPrefix, interface: input.vip.interface ?? DEFAULTS.vipInterface }) }
-        : {}),
+      // absent: each node uses the NIC holding its own address, resolved at boot (INTERFACE_FILE)
+      interface: input.vip.interface,
+      ...(input.vip.cloud ? { cloud: vipCloud(input.vip.cloud) } : {}),
     },
     vrrp: {
       routerId: v.routerId,
@@ -148,6 +150,20 @@ export function normalize(input: LbInput): Model {
     sysctl: { ipForward: input.sysctl?.ipForward ?? DEFAULTS.ipForward, nonlocalBind: true },
     identity: { metadataKey: input.identity?.metadataKey ?? DEFAULTS.metadataKey },
     paths: nodeConfigPaths(input.name),
+  };
+}
+
+function vipCloud(c: NonNullable<LbInput['vip']['cloud']>): VipCloud {
+  if (c.provider === 'azure') return { provider: 'azure', probePort: c.probePort ?? DEFAULTS.azureProbePort };
+  return {
+    provider: c.provider,
+    // the schema requires mode for aws and gce
+    mode: c.mode!,
+    routeTableIds: c.routeTableIds ?? [],
+    routeName: c.routeName,
+    network: c.network ?? DEFAULTS.gceNetwork,
+    checkInterval: c.checkInterval ?? DEFAULTS.cloudCheckInterval,
+    program: VIP_PROGRAM,
   };
 }
 

@@ -60,6 +60,7 @@ export const CODES = {
   DNS_AND_SERVERS: { severity: 'error', stage: 'rules', summary: 'a service with both servers and dns' },
   DNS_MAX: { severity: 'error', stage: 'rules', summary: 'dns.max outside 1..64 server slots' },
   DNS_NAME: { severity: 'error', stage: 'rules', summary: 'dns.name is not a fully qualified DNS host name' },
+  CLOUD_VIP_OS: { severity: 'error', stage: 'rules', summary: 'vip.cloud aws/gce on a target OS where lbbake-vip cannot work (SELinux-confined keepalived scripts on Rocky, too old python or keepalived)' },
   DNS_NAMESERVERS_REQUIRED: { severity: 'error', stage: 'rules', summary: 'haproxy before 1.9 (rocky8) cannot read /etc/resolv.conf: dns.nameservers must be listed' },
   // ---- semantic rules: warnings
   ROUTER_ID_DEFAULT: { severity: 'warning', stage: 'rules', summary: 'routerId 51, the value every copied guide uses' },

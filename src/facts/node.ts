@@ -34,6 +34,19 @@ export function nodeConfigPaths(cluster: string): { keepalivedConf: string; hapr
 }
 
 /**
+ * haproxy's exit as an event: a drop-in for haproxy.service writes 1 to the state file when
+ * haproxy stops or dies (ExecStopPost) and 0 once it is ready (ExecStartPost); keepalived watches
+ * the file (track_file, inotify). The file sits directly in /run, which exists on every
+ * boot before keepalived starts: keepalived drops a track file whose directory is missing.
+ */
+export const HAPROXY_EVENT = {
+  dropIn: '/etc/systemd/system/haproxy.service.d/lbbake-track.conf',
+  stateFile: '/run/lbbake-haproxy-down',
+  /** keepalived's name for the tracked file. */
+  trackName: 'haproxy_down',
+} as const;
+
+/**
  * Drop-in that bind-mounts /dev/log into haproxy's chroot where the OS's haproxy.service does
  * not (see OsFacts.haproxyUnit). Its own name, so other lbbake drop-ins for haproxy can sit beside it.
  */
@@ -46,8 +59,26 @@ export const HAPROXY_DEVLOG_DROPIN = '/etc/systemd/system/haproxy.service.d/lbba
  */
 export const HANDOVER_FILE = '/etc/keepalived/lbbake-handover';
 
-/** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
+/** Where the VIP-move program lives on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
+
+/** vip.cloud aws/gce: the program keepalived's notify runs (agent/lbbake-vip.py). */
+export const VIP_PROGRAM = `${HOOK_DIR}/lbbake-vip`;
+
+/**
+ * Without vip.interface, keepalived.conf includes this file inside its vrrp_instance; each node
+ * writes it at boot as `interface <the NIC holding nodes[].address>` (tmpfs: re-resolved every
+ * boot). The boot agent writes it in metadata mode and baked images; `--node` user-data ships
+ * INTERFACE_SCRIPT, which keepalived runs as ExecStartPre.
+ */
+export const INTERFACE_FILE = '/run/lbbake/keepalived-interface.conf';
+
+/** The NIC name config checks (keepalived -t, Packer's step 4) use where a node resolves its own. */
+export const RESOLVED_STAND_IN = 'lbbake-nic0';
+
+/** `--node` user-data: the script that writes INTERFACE_FILE, and keepalived's drop-in running it. */
+export const INTERFACE_SCRIPT = '/usr/local/sbin/lbbake-interface';
+export const INTERFACE_DROP_IN = '/etc/systemd/system/keepalived.service.d/lbbake-interface.conf';
 
 /** The script `--node` user-data runs to apply its files. */
 export const APPLY_SCRIPT = '/usr/local/sbin/lbbake-apply';

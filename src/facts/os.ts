@@ -71,6 +71,11 @@ export interface OsFacts {
   haproxyUnit: { devLogInChroot: boolean; restarts: boolean };
   /** The real binaries this target's output is checked with in `npm test`. */
   checkedWith: CheckedWith;
+  /**
+   * The python3 the boot agent and lbbake-vip run with: cloud-init's own interpreter, so it is on
+   * every image (Rocky 8 ships it as platform-python 3.6; /usr/bin/python3 may be absent there).
+   */
+  python: { path: string; version: [number, number] };
 }
 
 export type OsId = 'debian12' | 'debian13' | 'ubuntu2204' | 'ubuntu2404' | 'rocky8' | 'rocky9';
@@ -113,6 +118,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [2, 6],
     keepalivedVersion: [2, 2, 7],
+    python: { path: '/usr/bin/python3', version: [3, 11] },
     cloudInitVersion: [22, 4],
     cloudInitClean: CLEAN_22,
     checkedWith: { haproxy: ['bookworm'], keepalived: ['bookworm'], cloudInit: ['bookworm'] },
@@ -123,6 +129,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [3, 0],
     keepalivedVersion: [2, 3, 3],
+    python: { path: '/usr/bin/python3', version: [3, 13] },
     cloudInitVersion: [25, 1],
     cloudInitClean: CLEAN_24,
     checkedWith: { haproxy: ['trixie'], keepalived: ['trixie'], cloudInit: ['trixie'] },
@@ -133,6 +140,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [2, 4],
     keepalivedVersion: [2, 2, 4],
+    python: { path: '/usr/bin/python3', version: [3, 10] },
     cloudInitVersion: [25, 1],
     cloudInitClean: CLEAN_24,
     checkedWith: {
@@ -148,6 +156,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [2, 8],
     keepalivedVersion: [2, 2, 8],
+    python: { path: '/usr/bin/python3', version: [3, 12] },
     cloudInitVersion: [25, 1],
     cloudInitClean: CLEAN_24,
     checkedWith: {
@@ -163,6 +172,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...rhel,
     haproxyVersion: [1, 8],
     keepalivedVersion: [2, 1, 5],
+    python: { path: '/usr/libexec/platform-python', version: [3, 6] },
     cloudInitVersion: [23, 4],
     cloudInitClean: CLEAN_24,
     checkedWith: {
@@ -178,6 +188,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...rhel,
     haproxyVersion: [2, 4],
     keepalivedVersion: [2, 2, 8],
+    python: { path: '/usr/bin/python3', version: [3, 9] },
     cloudInitVersion: [24, 4],
     cloudInitClean: CLEAN_24,
     checkedWith: {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { gzip as pakoGzip } from 'pako';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 
 /** How user-data is handed to the cloud. gzip is binary; base64 forms are text. */
@@ -31,6 +31,15 @@ export const CLOUD_LIMITS: Record<Cloud, { label: string; limit: number; counts:
   gce: { label: 'GCE', limit: 262144, counts: 'value', doc: '256 KB (262144 bytes) per metadata value' },
   openstack: { label: 'OpenStack', limit: 65535, counts: 'base64', doc: '65535 characters of base64' },
 };
+
+/**
+ * gzip, level 9, no timestamp. pako is zlib's own algorithm in JavaScript, so the bytes are the
+ * same on every machine and Node version (node:zlib's bundled fork gives other bytes on other
+ * builds), which keeps generated output deterministic for --check and golden files.
+ */
+export function gzipSync(data: Buffer): Buffer {
+  return Buffer.from(pakoGzip(data, { level: 9 }));
+}
 
 /** Length of the base64 form of n bytes: ceil(n/3)*4. */
 export function base64Length(n: number): number {
@@ -80,7 +89,7 @@ export interface Encoded {
 export function encodeUserdata(text: string, opts: EncodeOptions): Encoded {
   const doc = opts.mime ? mimeMultipart(text) : text;
   const zipped = opts.encoding === 'gzip' || opts.encoding === 'gzip+base64';
-  const payload = zipped ? gzipSync(Buffer.from(doc, 'utf8'), { level: 9 }) : Buffer.from(doc, 'utf8');
+  const payload = zipped ? gzipSync(Buffer.from(doc, 'utf8')) : Buffer.from(doc, 'utf8');
   switch (opts.encoding) {
     case 'plain':
       return { output: doc, payload };
@@ -105,16 +114,17 @@ export function countedSize(payload: Buffer, cloud: Cloud): number {
 /**
  * Checks a user-data payload (the bytes before the cloud's base64 transport) against that
  * cloud's limit. Returns an error diagnostic naming the limit, the size and the fix, or
- * undefined when it fits.
+ * undefined when it fits. `zipped`: the document lbbake would gzip instead, when it differs.
  */
-export function checkCloudLimit(payload: Buffer, cloud: Cloud, how: { encoding?: Encoding; toFile?: boolean } = {}): Diagnostic | undefined {
+export function checkCloudLimit(payload: Buffer, cloud: Cloud, how: { encoding?: Encoding; toFile?: boolean; zipped?: Buffer } = {}): Diagnostic | undefined {
   const c = CLOUD_LIMITS[cloud];
   const size = countedSize(payload, cloud);
   if (size <= c.limit) return undefined;
   const what = c.counts === 'raw' ? 'bytes' : c.counts === 'base64' ? 'base64 characters' : 'bytes in the metadata value';
   let fix: string;
   if (!isGzip(payload)) {
-    const z = gzipSync(payload, { level: 9 });
+    // what lbbake would gzip (the metadata-mode user-data then carries its agent plain)
+    const z = gzipSync(how.zipped ?? payload);
     const zsize = countedSize(z, cloud);
     // a fix that works as given: gzip is binary, so it needs -o (which then gzips by itself when no --encoding is given)
     const use = how.toFile
@@ -140,6 +150,8 @@ export function checkCloudLimit(payload: Buffer, cloud: Cloud, how: { encoding?:
 /** The gen-userdata flags this module serves. */
 export interface UserdataFlags {
   encoding?: Encoding;
+  /** The document lbbake gzips instead of this one (metadata mode: the agent plain inside). */
+  zipped?: string;
   mime?: boolean;
   cloud?: Cloud;
   /** Written to a file (-o), so binary output is possible: shapes the fix a size error suggests. */
@@ -152,6 +164,7 @@ export interface UserdataFlags {
  */
 export function encodeForCloud(text: string, flags: UserdataFlags): Encoded & { diagnostics: Diagnostic[] } {
   const enc = encodeUserdata(text, { encoding: flags.encoding ?? 'plain', mime: flags.mime ?? false });
-  const d = flags.cloud ? checkCloudLimit(enc.payload, flags.cloud, { encoding: flags.encoding, toFile: flags.toFile }) : undefined;
+  const zipped = flags.zipped === undefined ? undefined : Buffer.from(flags.mime ? mimeMultipart(flags.zipped) : flags.zipped, 'utf8');
+  const d = flags.cloud ? checkCloudLimit(enc.payload, flags.cloud, { encoding: flags.encoding, toFile: flags.toFile, zipped }) : undefined;
   return { ...enc, diagnostics: d ? [d] : [] };
 }

@@ -38,6 +38,8 @@ function expectNodeFiles(n: Node, model: Model, name: string): void {
     expect(st.gid, `${rel} group`).toBe(gidOf(group));
   }
   expect(n.read('run/lbbake/node')).toBe(`${name}\n`);
+  // no vip.interface: keepalived.conf includes the NIC that holds the node's address
+  if (!model.vip.interface) expect(n.read('run/lbbake/keepalived-interface.conf')).toBe('    interface eth0\n');
 }
 
 function expectNothingInstalled(n: Node): void {
@@ -143,7 +145,7 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
       const tree = join(out, 'tree');
       const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
       const rels = walk(tree).map((p) => relative(tree, p)).sort();
-      expect(rels).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf']);
+      expect(rels).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf', 'etc/systemd/system/haproxy.service.d/lbbake-track.conf']);
       for (const rel of rels) expect(readFileSync(join(n.root, rel)), rel).toEqual(readFileSync(join(tree, rel)));
       // the secrets really came through: the generated VRRP pass is in the installed config
       expect(readFileSync(join(n.root, 'etc/keepalived/keepalived.conf'), 'utf8')).toMatch(/auth_pass "[^"@]{8}"/);
@@ -182,12 +184,30 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
         'as lb-0 it would send VRRP from a wrong address and could become a second MASTER. Installed nothing; keepalived will not start. ' +
         'Fix the metadata or nodes[].address in lb.yaml, then run: systemctl restart lbbake-agent.service && systemctl start keepalived.service',
     );
-    // when the addresses cannot be listed, metadata is trusted (with a warning)
+    // when the addresses cannot be listed, the node cannot find its VRRP interface either: fail-safe
     rmSync(join(n.fake, 'ip.json'));
     const r2 = await n.runAgent(env());
-    expect(r2.code, r2.stderr).toBe(0);
-    expectNodeFiles(n, m, 'lb-0');
-    expect(logText(r2)).toContain("warning: cannot list this machine's addresses to confirm node lb-0: ip exited 1");
+    expect(r2.code, r2.stderr).toBe(1);
+    expect(logText(r2)).toContain('no interface holds 10.168.222.189 (nodes[].address of lb-0)');
+  });
+
+  it('vip.interface not set: the VRRP interface is the NIC holding the node address (also in --check, at every keepalived start)', async () => {
+    const n = fresh();
+    n.setInterfaces({ ens4: [NOT_A_NODE], ens5: ['10.168.222.190'] });
+    fake.set({ gce: { kind: 'value', value: 'lb-1' } });
+    const r = await n.runAgent(env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(n.read('run/lbbake/keepalived-interface.conf')).toBe('    interface ens5\n');
+    expect(logText(r)).toContain('VRRP interface ens5 (it holds 10.168.222.190) written to /run/lbbake/keepalived-interface.conf');
+    // the NIC was renamed before keepalived (re)starts: --check follows it
+    n.setInterfaces({ ens4: [NOT_A_NODE], eth7: ['10.168.222.190'] });
+    expect((await n.runAgent(env(), ['--check'])).code).toBe(0);
+    expect(n.read('run/lbbake/keepalived-interface.conf')).toBe('    interface eth7\n');
+    // the address is gone: keepalived may not start
+    n.setInterfaces({ ens4: [NOT_A_NODE] });
+    const gone = await n.runAgent(env(), ['--check']);
+    expect(gone.code).toBe(1);
+    expect(logText(gone)).toContain('no interface holds 10.168.222.190 (nodes[].address of lb-1)');
   });
 
   it('is idempotent: a second run changes nothing and reloads nothing', async () => {
@@ -409,7 +429,7 @@ describe.skipIf(skip)('secrets at boot (baked images)', () => {
 
   it('the variant really has both secrets and per-node haproxy.cfg', () => {
     expect(Object.keys(secretValues(ms)).sort()).toEqual(['stats_password_hash', 'vrrp_auth_pass']);
-    const files = metadataModeFiles(ms, { secrets: 'at-boot' });
+    const files = metadataModeFiles(ms, { secrets: 'at-boot', layout: 'copies' });
     expect(files.has('usr/lib/lbbake/nodes/lb-0/etc/haproxy/haproxy.cfg')).toBe(true);
     expect(files.has('etc/lbbake/secrets.json')).toBe(false);
     const all = [...files.values()].map((f) => f.content).join('\n');
@@ -422,7 +442,7 @@ describe.skipIf(skip)('secrets at boot (baked images)', () => {
   it('without the secrets file nothing is installed; with the secrets-only user-data the files are exact', async () => {
     const n = new Node();
     made.push(n);
-    writeTree(n.root, metadataModeFiles(ms, { secrets: 'at-boot' }));
+    writeTree(n.root, metadataModeFiles(ms, { secrets: 'at-boot', layout: 'copies' }));
     n.setAddresses(['10.168.222.190']);
     const env = { ...urls(await closedPortUrl()) };
     const r = await n.runAgent(env);

@@ -12,9 +12,17 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
+import { gunzipSync } from 'node:zlib';
 import { compile } from '../../src/compile/compile.js';
 import type { Model } from '../../src/compile/model.js';
 import { PKG_ROOT } from '../../src/io/paths.js';
+
+/** A write_files entry's content as cloud-init writes it (plain, or decoded from gz+b64). */
+export function writeFileContent(f: { content: string; encoding?: string }): string {
+  if (f.encoding === undefined) return f.content;
+  if (f.encoding !== 'gz+b64') throw new Error(`write_files encoding ${f.encoding} is not one lbbake writes`);
+  return gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8');
+}
 
 export const EXAMPLE = join(PKG_ROOT, 'examples', 'k8s-apiserver.yaml');
 
@@ -240,20 +248,25 @@ export class Node {
 
   /** Writes every write_files entry of a #cloud-config under the root, as cloud-init would. */
   applyUserdata(text: string): void {
-    const doc = parse(text) as { write_files: Array<{ path: string; content: string; permissions: string; owner: string }> };
+    const doc = parse(text) as { write_files: Array<{ path: string; content: string; permissions: string; owner: string; encoding?: string }> };
     for (const f of doc.write_files) {
       const p = join(this.root, f.path);
       mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, f.content);
+      writeFileSync(p, writeFileContent(f));
       chmodSync(p, Number.parseInt(f.permissions, 8));
     }
   }
 
   /** What `ip -j -4 addr` reports: eth0 with these addresses (plus lo). */
   setAddresses(addrs: string[]): void {
+    this.setInterfaces({ eth0: addrs });
+  }
+
+  /** What `ip -j -4 addr` reports: these interfaces with their addresses (plus lo). */
+  setInterfaces(nics: Record<string, string[]>): void {
     const ifaces = [
       { ifindex: 1, ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
-      { ifindex: 2, ifname: 'eth0', addr_info: addrs.map((a) => ({ family: 'inet', local: a, prefixlen: 24 })) },
+      ...Object.entries(nics).map(([ifname, addrs], i) => ({ ifindex: i + 2, ifname, addr_info: addrs.map((a) => ({ family: 'inet', local: a, prefixlen: 24 })) })),
     ];
     writeFileSync(join(this.fake, 'ip.json'), JSON.stringify(ifaces));
   }
