@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the local apt repository the VMs install from: keepalived, haproxy, nftables (the VRRP
-# firewall) and everything they pull in (Recommends included, as cloud-init's `packages:` does)
-# that the base image lacks, as a flat repo (Packages + Release). Cached, keyed by this script + build-base.sh.
+# Builds the local apt repository the VMs install from: keepalived, haproxy, curl (the readiness
+# check), nftables (the VRRP firewall) and everything they pull in (Recommends included, as
+# cloud-init's `packages:` does) that the base image lacks, as a flat repo (Packages + Release).
+# Cached, keyed by this script + build-base.sh.
 #   $WORK/repo-<hash>/  (served as http://198.18.0.1:8080/repo/ inside the lab namespace)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
@@ -19,13 +20,13 @@ cleanup() {
   safe_rm "$COPY"
 }
 trap cleanup EXIT
-log "download-only keepalived haproxy nftables in a copy of the base tree"
+log "download-only keepalived haproxy curl nftables in a copy of the base tree"
 cp -a "$BASE/tree" "$COPY"
 cp /etc/resolv.conf "$COPY/etc/resolv.conf"
 mount --bind /proc "$COPY/proc"
 mount --bind /dev "$COPY/dev"
 chroot "$COPY" apt-get update -qq
-chroot "$COPY" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --download-only keepalived haproxy nftables >/dev/null
+chroot "$COPY" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --download-only keepalived haproxy curl nftables >/dev/null
 mv "$COPY"/var/cache/apt/archives/*.deb "$OUT/"
 (
   cd "$OUT"

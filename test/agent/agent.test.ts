@@ -146,8 +146,15 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
       const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
       const rels = walk(tree).map((p) => relative(tree, p)).sort();
       expect(rels).toEqual([
-        'etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/lbbake/vrrp-firewall.nft', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
-        'etc/systemd/system/haproxy.service.d/lbbake-track.conf', 'etc/systemd/system/lbbake-vrrp-firewall.service',
+        'etc/haproxy/haproxy.cfg',
+        'etc/keepalived/keepalived.conf',
+        'etc/lbbake/vrrp-firewall.nft',
+        'etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
+        'etc/systemd/system/haproxy.service.d/lbbake-ha.conf',
+        'etc/systemd/system/haproxy.service.d/lbbake-track.conf',
+        'etc/systemd/system/keepalived.service.d/lbbake-ha.conf',
+        'etc/systemd/system/lbbake-vrrp-firewall.service',
+        'usr/local/libexec/lbbake/vrrp-holder',
       ]);
       for (const rel of rels) expect(readFileSync(join(n.root, rel)), rel).toEqual(readFileSync(join(tree, rel)));
       // the secrets really came through: the generated stats password's hash is in the installed config

@@ -217,7 +217,7 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     expect(cat.stdout).toContain('/etc/systemd/system/haproxy.service.d/lbbake-track.conf');
     expect(cat.stdout).toContain("ExecStopPost=-/bin/sh -c 'echo 1 > /run/lbbake-haproxy-down'");
     expect((await ssh(lb0, 'systemctl is-active lbbake-vrrp-firewall.service')).stdout.trim()).toBe('active');
-    expect((await ssh(lb0, 'nft list table inet lbbake_vrrp')).stdout).toMatch(/ip saddr != @lb_nodes counter packets \d+ bytes \d+ drop/);
+    expect((await ssh(lb0, 'nft list table inet lbbake_vrrp')).stdout).toMatch(/ip saddr != \{ [\d., ]+ \} counter packets \d+ bytes \d+ drop/);
     expect((await ssh(lb0, 'cat /run/lbbake-haproxy-down')).stdout.trim()).toBe('0');
     // SIGKILL to every haproxy process: Debian's unit restarts it after 100 ms (Restart=always),
     // far inside the check's 3 s interval, so only the exit event can put lb-0 in FAULT

@@ -89,9 +89,8 @@ describe('the VRRP firewall', () => {
 
   it('is one table of its own that drops VRRP from anything but the LB nodes, and never flushes the ruleset', () => {
     expect(nft).toContain('table inet lbbake_vrrp\ndelete table inet lbbake_vrrp\ntable inet lbbake_vrrp {\n');
-    expect(nft).toContain('elements = { 10.0.0.11, 10.0.0.12, 10.0.0.13 }');
     expect(nft).toContain('type filter hook input priority filter; policy accept;');
-    expect(nft).toContain('ip protocol 112 ip saddr != @lb_nodes counter drop');
+    expect(nft).toContain('ip protocol 112 ip saddr != { 10.0.0.11, 10.0.0.12, 10.0.0.13 } counter drop');
     expect(nft).not.toMatch(/flush ruleset|^\s*flush\b/m);
     // the same on every node
     expect(nodeTree(m, m.nodes[0]).get(VRRP_FIREWALL.file.slice(1))!.content).toBe(nodeTree(m, m.nodes[2]).get(VRRP_FIREWALL.file.slice(1))!.content);
@@ -99,13 +98,14 @@ describe('the VRRP firewall', () => {
 
   it('its unit loads it before keepalived, after (and with) nftables.service', () => {
     expect(unit).toContain('After=nftables.service\nPartOf=nftables.service\nBefore=keepalived.service\n');
+    expect(unit).toContain('Description=lbbake VRRP firewall (nftables table lbbake_vrrp)\n');
     expect(unit).toContain(`ExecStart=/usr/sbin/nft -f ${VRRP_FIREWALL.file}\n`);
     expect(unit).toContain('ExecStop=-/usr/sbin/nft delete table inet lbbake_vrrp\n');
     expect(unit).toContain('WantedBy=multi-user.target');
   });
 
   it('goes everywhere the node files go, with the nftables package', () => {
-    expect(nodePackages(m)).toEqual(['haproxy', 'keepalived', 'nftables']);
+    expect(nodePackages(m)).toEqual(['haproxy', 'keepalived', 'curl', 'nftables']);
     const md = metadataModeFiles(m, { secrets: 'at-boot' });
     for (const p of [VRRP_FIREWALL.file, VRRP_FIREWALL.unit]) expect(md.has(p.slice(1)), p).toBe(true);
     const ud = parse(userdataForNode(m, m.nodes[1])) as { packages: string[]; write_files: Array<{ path: string; content: string }> };
@@ -118,7 +118,7 @@ describe('the VRRP firewall', () => {
   it('vrrp.firewall: false leaves it out (and nftables too)', () => {
     const off = modelOf(yaml('  firewall: false\n'));
     expect(firewallFiles(off).size).toBe(0);
-    expect(nodePackages(off)).toEqual(['haproxy', 'keepalived']);
+    expect(nodePackages(off)).toEqual(['haproxy', 'keepalived', 'curl']);
     expect([...nodeTree(off, off.nodes[0]).keys()].some((p) => p.includes('vrrp-firewall'))).toBe(false);
   });
 
@@ -133,7 +133,7 @@ describe('the VRRP firewall', () => {
     const r = spawnSync('unshare', ['-n', 'sh', '-c', `nft -c -f ${f} && nft -f ${f} && nft -f ${f} && nft list ruleset`], { encoding: 'utf8', timeout: 30_000 });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.match(/table inet lbbake_vrrp/g)).toHaveLength(1);
-    expect(r.stdout).toMatch(/ip protocol (vrrp|112) ip saddr != @lb_nodes counter packets 0 bytes 0 drop/);
+    expect(r.stdout).toMatch(/ip protocol (vrrp|112) ip saddr != \{ 10\.0\.0\.11, 10\.0\.0\.12, 10\.0\.0\.13 \} counter packets 0 bytes 0 drop/);
     // a broken file is refused by the same check (the check can fail)
     writeFileSync(f, nft.replace('ip saddr', 'ip saddrr'));
     expect(spawnSync('unshare', ['-n', 'nft', '-c', '-f', f], { encoding: 'utf8' }).status).not.toBe(0);
