@@ -19,8 +19,12 @@ records the success for this boot. `--check` (keepalived's ExecStartPre) exits 0
 after such a success, so a node that does not know its name never starts keepalived and
 never takes the VIP.
 
+`status [--json]` reports, read-only, what this node is and does: its name and how it was
+found, VRRP state and priority (from lbbake's VRRP state tracker, which keepalived runs), who
+holds the VIP, haproxy's view of every server, the last state changes, and what is wrong.
+
 Exit codes: 0 installed (or nothing to change); 1 no node name (fail-safe);
-2 cannot install (missing secret, broken data, write error).
+2 cannot install (missing secret, broken data, write error). status: 0 nothing wrong, 1 problems.
 Environment (tests, operators): LBBAKE_ROOT, LBBAKE_{EC2,GCE,AZURE,OPENSTACK}_URL,
 LBBAKE_TIMEOUT (s per request), LBBAKE_ATTEMPTS, LBBAKE_ROUNDS, LBBAKE_ROUND_PAUSE,
 LBBAKE_SOURCES (comma-separated subset, in order).
@@ -634,6 +638,187 @@ def fail_safe_message(cfg):
                 cfg["cluster"], key, names, addrs, PATHS["override"]))
 
 
+def record(result, name=None, source=None, reason=None):
+    """Keeps what this run did for `status` (best effort: the install never depends on it)."""
+    data = {"result": result, "node": name, "source": source, "reason": reason,
+            "at": round(time.time(), 3)}
+    try:
+        write_atomic(at(PATHS["agentState"]), json.dumps(data, sort_keys=True).encode("utf-8"),
+                     0o644, os.getuid(), os.getgid())
+    except (KeyError, OSError):
+        pass
+
+
+# ---------------------------------------------------------------------------- status
+
+def read_json(key):
+    try:
+        with open(at(PATHS[key]), "rb") as f:
+            data = json.loads(f.read().decode("utf-8"))
+        return data if isinstance(data, dict) else {}
+    except (KeyError, OSError, ValueError):
+        return {}
+
+
+def show_stat(sock):
+    """haproxy's `show stat` (stats socket) as one dict per line."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(3)
+    data = b""
+    try:
+        s.connect(at(sock))
+        s.sendall(b"show stat\n")
+        chunk = True
+        while chunk and len(data) < 4 * MAX_BODY:
+            chunk = s.recv(MAX_BODY)
+            data += chunk
+    finally:
+        s.close()
+    lines = data.decode("utf-8", "replace").splitlines()
+    if not lines or not lines[0].startswith("# "):
+        raise OSError("unexpected answer")
+    return [dict(zip(lines[0][2:].split(","), l.split(","))) for l in lines[1:] if l]
+
+
+def vrrp_sender(router_id, mine, wait):
+    """(address, priority) of the first VRRP advert for router_id from another machine heard
+    within wait seconds (a raw socket: root only), else (None, why)."""
+    try:
+        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
+    except OSError as err:
+        return None, "cannot listen for VRRP adverts: %s" % describe(err)
+    end = time.time() + wait
+    try:
+        while time.time() < end:
+            s.settimeout(max(0.05, end - time.time()))
+            data, peer = s.recvfrom(2048)
+            i = (data[0] & 15) * 4
+            if len(data) > i + 2 and data[i + 1] == router_id and peer[0] not in mine:
+                return peer[0], data[i + 2]
+    except socket.timeout:
+        pass
+    finally:
+        s.close()
+    return None, "no VRRP advert heard in %gs" % wait
+
+
+def gather(cfg):
+    """What `status` reports (never a secret): a dict whose "problems" lists what is wrong."""
+    st, problems = cfg.get("status", {}), []
+    agent, vr = read_json("agentState"), read_json("vrrpState")
+    try:
+        with open(at(PATHS["marker"])) as f:
+            name = f.read().strip()
+    except OSError:
+        name = None
+    if agent.get("result") in ("fail-safe", "error"):
+        problems.append(agent.get("reason"))
+    elif not name:
+        problems.append("lbbake-agent has not installed this node's files in this boot, so "
+                        "keepalived does not start (journalctl -u lbbake-agent)")
+    me = dict((n["name"], n) for n in cfg["nodes"]).get(name or agent.get("node")) or {}
+    if me and os.geteuid() == 0:
+        try:
+            for it in prepare(cfg, me["name"]):
+                with open(at(it["path"]), "rb") as f:
+                    if f.read() != it["content"]:
+                        problems.append("%s is not what lbbake installs for %s (edited? run "
+                                        "lbbake-agent again)" % (it["path"], me["name"]))
+        except (AgentError, OSError) as err:
+            problems.append(str(err))
+    try:
+        with open(at(PATHS["keepalivedPid"])) as f, open("/proc/%d/comm" % int(f.read()), "rb") as c:
+            alive = c.read().strip() == b"keepalived"
+    except (KeyError, OSError, ValueError):
+        alive = False
+    state = (vr.get("keepalived") == "running" and vr.get("state") or None) if alive else "STOP"
+    if not alive:
+        problems.append("keepalived is not running: this node cannot take the VIP")
+    elif not state:
+        problems.append("no VRRP state from lbbake's tracker in %s" % PATHS.get("vrrpState"))
+    elif state == "FAULT":
+        problems.append("VRRP is in FAULT: the haproxy check fails on this node")
+    try:
+        here = st["vip"] in own_addresses()
+    except (OSError, RuntimeError, subprocess.TimeoutExpired):
+        here = None
+    holder = {"node": me.get("name"), "address": me.get("address")} if here else {}
+    if not here and alive:
+        addr, prio = vrrp_sender(st["routerId"], [me.get("address")],
+                                 min(3.0, 1.5 * st["advertInterval"]))
+        holder = {"node": ([n["name"] for n in cfg["nodes"] if n["address"] == addr] or [None])[0],
+                  "address": addr, "priority": prio} if addr else {"unknown": prio}
+    if here and state != "MASTER":
+        problems.append("this node holds the VIP but is not MASTER")
+    if state == "MASTER" and here is False:
+        problems.append("MASTER, but the VIP is not on this node")
+    services = []
+    try:
+        rows = show_stat(st["statsSocket"])
+    except OSError as err:
+        rows = []
+        problems.append("haproxy's stats socket %s does not answer (%s): is haproxy running?" % (
+            st["statsSocket"], describe(err)))
+    for svc in st["services"] if rows else []:
+        servers = [{"name": r.get("svname"), "address": r.get("addr"), "status": r.get("status"),
+                    "check": r.get("check_status"), "detail": r.get("last_chk")}
+                   for r in rows if r.get("pxname") == svc and r.get("svname") not in ("FRONTEND", "BACKEND")]
+        services.append({"name": svc, "servers": servers})
+        down = ["%s/%s is %s: check %s %s" % (svc, x["name"], x["status"], x["check"], x["detail"])
+                for x in servers if not (x["status"] or "").startswith("UP")]
+        problems.extend(d.strip() for d in down)
+        if servers and len(down) == len(servers):
+            problems.append("%s has no server UP: its clients get no answer" % svc)
+    m, metrics = st.get("metrics"), []
+    if m and (me or m["bind"] != "node"):
+        host = me.get("address") if m["bind"] == "node" else m["bind"]
+        metrics = ["http://%s:%s%s" % (host, m["port"], p) for p in sorted(m["paths"].values())]
+    rep = {"cluster": cfg["cluster"], "node": me.get("name"), "resolvedFrom": agent.get("source"),
+           "vrrp": {"instance": st.get("instance"), "state": state, "priority": vr.get("priority"),
+                    "since": vr.get("since"), "keepalived": "running" if alive else "not running",
+                    "transitions": vr.get("transitions", {}), "history": vr.get("history", [])},
+           "vip": {"address": st.get("vip"), "here": here, "holder": holder},
+           "services": services, "metrics": metrics, "problems": problems}
+    if st.get("cloud"):
+        c = read_json("cloudOwner")
+        rep["cloud"] = {"provider": st["cloud"], "owner": c.get("owner"), "checked": c.get("checked")}
+        if state == "MASTER" and c.get("owner") is False:
+            problems.append("MASTER, but the %s check found the VIP routed elsewhere" % st["cloud"])
+    return rep
+
+
+def t(ts):
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
+
+
+def status(cfg, as_json):
+    """`lbbake-agent status [--json]`: read-only. Exit 0 when nothing is wrong, else 1."""
+    rep = gather(cfg)
+    v, h = rep["vrrp"], rep["vip"]["holder"]
+    out = ["cluster %s, node %s" % (rep["cluster"], rep["node"] or "unknown") +
+           (" (resolved from %s)" % rep["resolvedFrom"] if rep["resolvedFrom"] else ""),
+           "VRRP     %s, priority %s, since %s (%s; keepalived %s)" % (
+               v["state"], v["priority"], t(v["since"]), v["instance"], v["keepalived"]),
+           "VIP      %s held by %s" % (rep["vip"]["address"], "this node" if rep["vip"]["here"] else
+                                       "%(node)s (%(address)s, priority %(priority)s)" % h if "priority" in h
+                                       else "unknown (%s)" % h.get("unknown", "keepalived is not running"))]
+    for svc in rep["services"]:
+        out.append("service  " + svc["name"])
+        out.extend("  %-12s %-21s %-6s %s %s" % (x["name"], x["address"], x["status"], x["check"],
+                                                x["detail"]) for x in svc["servers"])
+    out.extend("change   %s %s (priority %s)" % (t(c.get("at")), c.get("state"), c.get("priority"))
+               for c in v["history"][-5:])
+    out.extend("metrics  " + u for u in rep["metrics"])
+    if "cloud" in rep:
+        out.append("cloud    %(provider)s: VIP routed here: %(owner)s" % rep["cloud"] +
+                   " (checked %s)" % t(rep["cloud"]["checked"]))
+    out.append("problems " + ("none" if not rep["problems"] else "%d" % len(rep["problems"])))
+    out.extend("  - %s" % p for p in rep["problems"])
+    text = json.dumps(rep, indent=2, sort_keys=True) if as_json else "\n".join(out)
+    sys.stdout.write(text + "\n")
+    return EXIT_OK if not rep["problems"] else 1
+
+
 def main(argv):
     try:
         cfg = load_cluster()
@@ -642,8 +827,10 @@ def main(argv):
         return EXIT_INSTALL
     if argv[1:] == ["--check"]:
         return check(cfg)
+    if argv[1:2] == ["status"] and argv[2:] in ([], ["--json"]):
+        return status(cfg, argv[2:] == ["--json"])
     if argv[1:]:
-        log("usage: %s [--check]" % PROG)
+        log("usage: %s [--check | status [--json]]" % PROG)
         return EXIT_INSTALL
     ctx = Context(cfg)
     log("cluster %s: finding this node's name (metadata key %s; nodes %s; sources %s)" % (
@@ -652,6 +839,7 @@ def main(argv):
     if name is None:
         set_marker(None)
         log(fail_safe_message(cfg))
+        record("fail-safe", reason=fail_safe_message(cfg))
         return EXIT_NO_NAME
     node = [n for n in cfg["nodes"] if n["name"] == name][0]
     if source != "address":
@@ -663,12 +851,14 @@ def main(argv):
                 name, describe(err) if isinstance(err, OSError) else err))
         if mine and node["address"] not in mine:
             set_marker(None)
-            log("FAIL-SAFE: %s names node %s, but its address %s (nodes[].address) is not on "
-                "this machine (%s); as %s it would send VRRP from a wrong address and could "
-                "become a second MASTER. Installed nothing; keepalived will not start. Fix the "
-                "metadata or nodes[].address in lb.yaml, then run: systemctl restart "
-                "lbbake-agent.service && systemctl start keepalived.service" % (
-                    source, name, node["address"], ", ".join(mine), name))
+            why = ("FAIL-SAFE: %s names node %s, but its address %s (nodes[].address) is not on "
+                   "this machine (%s); as %s it would send VRRP from a wrong address and could "
+                   "become a second MASTER. Installed nothing; keepalived will not start. Fix the "
+                   "metadata or nodes[].address in lb.yaml, then run: systemctl restart "
+                   "lbbake-agent.service && systemctl start keepalived.service" % (
+                       source, name, node["address"], ", ".join(mine), name))
+            log(why)
+            record("fail-safe", name, source, why)
             return EXIT_NO_NAME
     try:
         items = prepare(cfg, name)
@@ -676,10 +866,12 @@ def main(argv):
     except (AgentError, OSError) as err:
         set_marker(None)
         log("ERROR: %s; keepalived will not start" % err)
+        record("error", name, source, "%s; keepalived will not start" % err)
         return EXIT_INSTALL
     selinux(cfg)
     apply_changes(cfg, changed)
     set_marker(name)
+    record("installed", name, source)
     log("node %s (%s, priority %s) from %s: %d of %d files changed" % (
         name, node["state"], node["priority"], source, len(changed), len(items)))
     return EXIT_OK

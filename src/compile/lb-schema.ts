@@ -596,6 +596,27 @@ export const LB_SCHEMA = {
         }
       }
     },
+    "metrics": {
+      "description": "Prometheus metrics, off when absent: haproxy's own exporter on /metrics and keepalived's VRRP state on /metrics/keepalived, both served by haproxy (2.4 and later, so not on rocky8).",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "port": {
+          "description": "Metrics port.",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 65535,
+          "default": 8405
+        },
+        "bind": {
+          "description": "Address the metrics endpoint binds: an IPv4 address, 0.0.0.0 for all (warned), or 'node' for each node's own address (what a Prometheus server elsewhere scrapes).",
+          "type": "string",
+          "pattern": "^(node|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",
+          "default": "127.0.0.1",
+          "x-fix": "use an IPv4 address such as 127.0.0.1 (0.0.0.0 for all) or 'node'"
+        }
+      }
+    },
     "sysctl": {
       "description": "Kernel settings written to a drop-in in /etc/sysctl.d/.",
       "type": "object",

@@ -106,6 +106,15 @@ export interface Model {
         password: string | undefined;
       }
     | { enabled: false };
+  /** Prometheus metrics served by haproxy (absent in lb.yaml: off). */
+  metrics:
+    | {
+        enabled: true;
+        port: number;
+        /** An IPv4 address, 0.0.0.0, or 'node' = each node's own address. */
+        bind: string;
+      }
+    | { enabled: false };
   sysctl: { ipForward: boolean; nonlocalBind: boolean };
   identity: { metadataKey: string };
   paths: {

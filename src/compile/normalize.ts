@@ -51,6 +51,8 @@ export const DEFAULTS = {
     },
   },
   stats: { port: 1080, bind: '127.0.0.1', uri: '/stats', user: 'admin', enabled: true },
+  /** metrics (when the key is present): 8405 is the port haproxy's own examples give its exporter. */
+  metrics: { port: 8405, bind: '127.0.0.1' },
   ipForward: false,
   metadataKey: 'lb-node',
   /** vip.cloud.network (GCE route mode). */
@@ -144,6 +146,9 @@ export function normalize(input: LbInput): Model {
           user: st.user ?? DEFAULTS.stats.user,
           password: st.password,
         }
+      : { enabled: false },
+    metrics: input.metrics
+      ? { enabled: true, port: input.metrics.port ?? DEFAULTS.metrics.port, bind: input.metrics.bind ?? DEFAULTS.metrics.bind }
       : { enabled: false },
     sysctl: { ipForward: input.sysctl?.ipForward ?? DEFAULTS.ipForward, nonlocalBind: true },
     identity: { metadataKey: input.identity?.metadataKey ?? DEFAULTS.metadataKey },

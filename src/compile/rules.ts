@@ -27,6 +27,13 @@ export function dnsNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/** haproxy proxies lbbake generates itself, which no service may be named like. */
+const RESERVED_PROXIES: Record<string, string> = {
+  'lbbake-stats': 'the stats page proxy',
+  'lbbake-metrics': 'the metrics frontend',
+  'lbbake-keepalived': "the table that holds keepalived's state for the metrics",
+};
+
 export interface RuleContext {
   input: LbInput;
   model: Model;
@@ -90,11 +97,12 @@ export const RULES: Record<string, Rule> = {
   uniquePorts: uniqueBy(
     (m) => [
       ...(m.stats.enabled ? [{ value: String(m.stats.port), path: '/stats/port' }] : []),
+      ...(m.metrics.enabled ? [{ value: String(m.metrics.port), path: '/metrics/port' }] : []),
       ...m.services.map((s) => ({ value: String(s.port), path: `${s.pointer}/port` })),
     ],
     'DUPLICATE_PORT',
     'port',
-    'every service and the stats page need their own port',
+    'every service, the stats page and the metrics endpoint need their own port',
   ),
   uniqueServerNames: ({ model, report }) => {
     for (const s of model.services) {
@@ -110,7 +118,8 @@ export const RULES: Record<string, Rule> = {
   },
   reservedServiceName: ({ model, report }) => {
     for (const s of model.services) {
-      if (s.name === 'lbbake-stats') report('error', 'RESERVED_NAME', `${s.pointer}/name`, '"lbbake-stats" is the name of the stats page proxy; choose another service name');
+      const own = RESERVED_PROXIES[s.name];
+      if (own) report('error', 'RESERVED_NAME', `${s.pointer}/name`, `"${s.name}" is the name of ${own}; choose another service name`);
     }
   },
   vipNotInUse: ({ model, report }) => {
@@ -239,6 +248,16 @@ export const RULES: Record<string, Rule> = {
       }
     }
   },
+  metricsSupported: ({ model, report }) => {
+    if (model.metrics.enabled && !haproxyAtLeast(model.os, 2, 4)) {
+      report(
+        'error',
+        'METRICS_UNSUPPORTED',
+        '/metrics',
+        `haproxy ${model.os.haproxyVersion.join('.')} (${model.os.id}) has no Prometheus exporter and cannot serve keepalived's state (both need haproxy 2.4 or later); remove metrics, or use target.os rocky9. lbbake-agent status works on every target`,
+      );
+    }
+  },
   // ---- warnings ----
   routerIdDefault: ({ model, report }) => {
     if (model.vrrp.routerId === 51) {
@@ -261,6 +280,11 @@ export const RULES: Record<string, Rule> = {
     if (!model.stats.enabled) return;
     if (model.stats.bind === '0.0.0.0') {
       report('warning', 'STATS_ALL_ADDRESSES', '/stats/bind', 'the stats page listens on every address, including the VIP; bind it to 127.0.0.1 (reach it with ssh -L) or to "node"');
+    }
+  },
+  metricsExposure: ({ model, report }) => {
+    if (model.metrics.enabled && model.metrics.bind === '0.0.0.0') {
+      report('warning', 'METRICS_ALL_ADDRESSES', '/metrics/bind', 'the metrics endpoint listens on every address, including the VIP, where a scrape reaches whichever node holds it; bind it to "node" (each node\'s own address, what Prometheus scrapes) or to 127.0.0.1');
     }
   },
   longLivedStreams: ({ model, report }) => {

@@ -43,7 +43,7 @@ export const CODES = {
   DUPLICATE_SERVICE_NAME: { severity: 'error', stage: 'rules', summary: 'two services with one name' },
   DUPLICATE_SERVER_NAME: { severity: 'error', stage: 'rules', summary: 'two servers of a service with one name' },
   DUPLICATE_PORT: { severity: 'error', stage: 'rules', summary: 'two services (or a service and the stats page) on one port' },
-  RESERVED_NAME: { severity: 'error', stage: 'rules', summary: '`lbbake-stats` is the stats proxy\'s name' },
+  RESERVED_NAME: { severity: 'error', stage: 'rules', summary: '`lbbake-stats`, `lbbake-metrics` and `lbbake-keepalived` are lbbake\'s own haproxy proxies' },
   VIP_CONFLICT: { severity: 'error', stage: 'rules', summary: 'the VIP is a node\'s or a server\'s own address' },
   PRIORITY_RANGE: { severity: 'error', stage: 'rules', summary: 'a priority outside 1..254' },
   PRIORITY_DUPLICATE: { severity: 'error', stage: 'rules', summary: 'two nodes with one priority' },
@@ -60,6 +60,7 @@ export const CODES = {
   DNS_AND_SERVERS: { severity: 'error', stage: 'rules', summary: 'a service with both servers and dns' },
   DNS_MAX: { severity: 'error', stage: 'rules', summary: 'dns.max outside 1..64 server slots' },
   DNS_NAME: { severity: 'error', stage: 'rules', summary: 'dns.name is not a fully qualified DNS host name' },
+  METRICS_UNSUPPORTED: { severity: 'error', stage: 'rules', summary: 'metrics on a target whose haproxy is older than 2.4 (rocky8: 1.8 has no exporter)' },
   DNS_NAMESERVERS_REQUIRED: { severity: 'error', stage: 'rules', summary: 'haproxy before 1.9 (rocky8) cannot read /etc/resolv.conf: dns.nameservers must be listed' },
   // ---- semantic rules: warnings
   ROUTER_ID_DEFAULT: { severity: 'warning', stage: 'rules', summary: 'routerId 51, the value every copied guide uses' },
@@ -68,6 +69,7 @@ export const CODES = {
   CHECK_WEIGHT_SLOW: { severity: 'warning', stage: 'rules', summary: 'a negative weight: failover waits for the BACKUP\'s Master_Down timer' },
   CHECK_WEIGHT_FRAGILE: { severity: 'warning', stage: 'rules', summary: 'a negative weight that drops a failed MASTER below only some BACKUPs' },
   STATS_ALL_ADDRESSES: { severity: 'warning', stage: 'rules', summary: 'the stats page listens on every address, the VIP included' },
+  METRICS_ALL_ADDRESSES: { severity: 'warning', stage: 'rules', summary: 'the metrics endpoint listens on every address, the VIP included' },
   TIMEOUT_SHORT: { severity: 'warning', stage: 'rules', summary: 'an idle-stream timeout that cuts kubectl logs -f and watches' },
   // ---- output
   USERDATA_TOO_LARGE: { severity: 'error', stage: 'output', summary: 'user-data over the chosen cloud\'s size limit' },

@@ -75,6 +75,7 @@ export const SCHEMA_PATTERNS: Record<string, { source: string; chars: string; re
   '/properties/services/items/properties/dns/properties/name': { source: '^[A-Za-z0-9_.-]{1,253}$', chars: 'A-Za-z0-9_.-', rendered: 'token' },
   '/properties/services/items/properties/servers/items/properties/name': { source: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$', chars: 'A-Za-z0-9_.-', rendered: 'token' },
   '/properties/stats/properties/bind': { source: `^(node|${IPV4_SOURCE.slice(1, -1)})$`, chars: 'a-z0-9.', rendered: 'token' },
+  '/properties/metrics/properties/bind': { source: `^(node|${IPV4_SOURCE.slice(1, -1)})$`, chars: 'a-z0-9.', rendered: 'token' },
   '/properties/stats/properties/uri': { source: '^/[A-Za-z0-9._~/-]*$', chars: 'A-Za-z0-9._~/-', rendered: 'token' },
   '/properties/stats/properties/user': { source: '^[A-Za-z0-9._-]{1,32}$', chars: 'A-Za-z0-9._-', rendered: 'token' },
   // hashed before it reaches haproxy.cfg

@@ -19,6 +19,8 @@ export const AGENT_PATHS = {
   marker: '/run/lbbake/node',
   /** cloud-init's instance data (NoCloud meta-data, cloud tags it already fetched). */
   instanceData: '/run/cloud-init/instance-data.json',
+  /** What the agent did in this boot (node, how resolved, or why it failed safe), for `status`. */
+  agentState: '/run/lbbake/agent.json',
 } as const;
 
 /** Root-only file (0600) on the node that holds the cluster's secrets as JSON. */
@@ -35,6 +37,27 @@ export function nodeConfigPaths(cluster: string): { keepalivedConf: string; hapr
 
 /** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
+
+/**
+ * lbbake's VRRP state tracker: keepalived runs it as its vrrp_notify_fifo_script and writes every
+ * state change to the FIFO; it keeps them in `state` (read by `lbbake-agent status`) and, with
+ * metrics on, publishes them into haproxy's table for /metrics/keepalived. `cloudOwner` is where a
+ * cloud ownership check writes what it found: {"owner": bool, "checked": unix time, "detail": text}.
+ */
+export const VRRP_TRACKER = {
+  script: `${HOOK_DIR}/vrrp-state`,
+  fifo: '/run/lbbake-vrrp.fifo',
+  state: '/run/lbbake/vrrp.json',
+  cloudOwner: '/run/lbbake/cloud-owner.json',
+} as const;
+
+/** keepalived's vrrp_instance name for a cluster (one instance per cluster). */
+export function vrrpInstanceName(cluster: string): string {
+  return `VI_${cluster}`;
+}
+
+/** Where keepalived writes its pid (the Debian and RHEL units and keepalived's own default). */
+export const KEEPALIVED_PIDFILE = '/run/keepalived.pid';
 
 /** The script `--node` user-data runs to apply its files. */
 export const APPLY_SCRIPT = '/usr/local/sbin/lbbake-apply';

@@ -60,3 +60,17 @@ export function haproxyAtLeast(os: OsFacts, major: number, minor: number): boole
   const [a, b] = os.haproxyVersion;
   return a > major || (a === major && b >= minor);
 }
+
+/** True when keepalived on this OS is at least major.minor.patch. */
+export function keepalivedAtLeast(os: OsFacts, major: number, minor: number, patch: number): boolean {
+  const [a, b, c] = os.keepalivedVersion;
+  return a !== major ? a > major : b !== minor ? b > minor : c >= patch;
+}
+
+/**
+ * The python3 lbbake's scripts (boot agent, VRRP state tracker) run with: cloud-init's own
+ * interpreter, so it is on every image. Rocky 8 ships it as platform-python (3.6).
+ */
+export function pythonPath(os: OsFacts): string {
+  return os.id === 'rocky8' ? '/usr/libexec/platform-python' : '/usr/bin/python3';
+}

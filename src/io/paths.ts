@@ -9,4 +9,6 @@ export const PKG_ROOT = existsSync(join(here, '..', '..', 'package.json')) ? joi
 export const TEMPLATES_DIR = join(PKG_ROOT, 'templates');
 /** The boot agent, a plain Python program (agent/lbbake-agent.py). */
 export const AGENT_SOURCE = join(PKG_ROOT, 'agent', 'lbbake-agent.py');
+/** The VRRP state tracker keepalived runs (agent/lbbake-vrrp-state.py). */
+export const TRACKER_SOURCE = join(PKG_ROOT, 'agent', 'lbbake-vrrp-state.py');
 export const SCHEMA_PATH = join(PKG_ROOT, 'schema', 'lb.schema.json');

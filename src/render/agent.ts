@@ -5,8 +5,10 @@ import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
 import { InternalError } from '../diagnostics/errors.js';
 import { cloudConfigText } from './cloud-config.js';
-import { AGENT_PATHS, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
+import { AGENT_PATHS, KEEPALIVED_PIDFILE, SELINUX_BOOLEANS, SOURCES, UNITS, VRRP_TRACKER, vrrpInstanceName } from '../facts/node.js';
+import { METRICS_PATHS } from './metrics.js';
 import { AGENT_SOURCE } from '../io/paths.js';
+import { pythonPath } from '../facts/os.js';
 import { readFileSync } from 'node:fs';
 import {
   fillSecrets,
@@ -30,7 +32,7 @@ export { AGENT_PATHS } from '../facts/node.js';
  * Rocky 8 ships it as platform-python (python 3.6); /usr/bin/python3 may be absent there.
  */
 export function agentPython(m: Model): string {
-  return m.os.id === 'rocky8' ? '/usr/libexec/platform-python' : '/usr/bin/python3';
+  return pythonPath(m.os);
 }
 
 /** One file the agent installs for a node, as listed in cluster.json. */
@@ -127,8 +129,23 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
       secrets: AGENT_PATHS.secrets,
       marker: AGENT_PATHS.marker,
       instanceData: AGENT_PATHS.instanceData,
+      agentState: AGENT_PATHS.agentState,
+      vrrpState: VRRP_TRACKER.state,
+      cloudOwner: VRRP_TRACKER.cloudOwner,
+      keepalivedPid: KEEPALIVED_PIDFILE,
     },
     nodes: m.nodes.map((n) => ({ name: n.name, address: n.address, priority: n.priority, state: n.state })),
+    // what `lbbake-agent status` compares the node's live state with
+    status: {
+      vip: m.vip.address,
+      instance: vrrpInstanceName(m.name),
+      routerId: m.vrrp.routerId,
+      advertInterval: m.vrrp.advertInterval,
+      statsSocket: m.os.haproxyStatsSocket,
+      services: m.services.map((s) => s.name),
+      metrics: m.metrics.enabled ? { bind: m.metrics.bind, port: m.metrics.port, paths: METRICS_PATHS } : null,
+      cloud: m.vip.cloud?.provider ?? null,
+    },
     files: manifest,
     secrets: {
       placeholderPrefix: PLACEHOLDER_PREFIX,

@@ -1,5 +1,6 @@
 import type { Model } from '../compile/model.js';
 import { haproxyFailoverParts, masterDownSeconds } from '../compile/rules.js';
+import { METRICS_PATHS } from './metrics.js';
 
 /** One firewall / security-group rule the pair needs. */
 export interface FirewallRule {
@@ -24,11 +25,26 @@ export interface Plan {
   };
   services: Array<{ name: string; listen: string; balance: string; health: string; servers: string[] }>;
   stats: { enabled: false } | { enabled: true; listen: string; uri: string; user: string; password: 'set (value not shown)' | 'none' };
+  /** Prometheus endpoints per node (lb.yaml metrics), or why there are none. */
+  metrics: { enabled: false } | { enabled: true; endpoints: Array<{ node: string; haproxy: string; keepalived: string }> };
   firewall: FirewallRule[];
   clouds: Record<'aws' | 'gce' | 'azure' | 'openstack', string[]>;
 }
 
 const round = (s: number) => Math.round(s * 100) / 100;
+
+/** Each node's metrics URLs: at its own address with bind node or 0.0.0.0, else at the bind address. */
+function metricsPlan(m: Model): Plan['metrics'] {
+  const mt = m.metrics;
+  if (!mt.enabled) return { enabled: false };
+  return {
+    enabled: true,
+    endpoints: m.nodes.map((n) => {
+      const base = `http://${mt.bind === 'node' || mt.bind === '0.0.0.0' ? n.address : mt.bind}:${mt.port}`;
+      return { node: n.name, haproxy: base + METRICS_PATHS.haproxy, keepalived: base + METRICS_PATHS.keepalived };
+    }),
+  };
+}
 
 /** Builds the reviewer's plan for a model. Pure; secrets appear only as "set". */
 export function buildPlan(m: Model): Plan {
@@ -61,6 +77,15 @@ export function buildPlan(m: Model): Plan {
       firewall.push({ protocol: 'tcp', from: 'localhost only', to: '127.0.0.1', port: m.stats.port, why: 'stats page: no rule needed (use ssh -L)' });
     } else {
       firewall.push({ protocol: 'tcp', from: 'admins', to: bind === 'node' ? addrs.join(', ') : bind, port: m.stats.port, why: 'stats page' });
+    }
+  }
+
+  if (m.metrics.enabled) {
+    const { bind, port } = m.metrics;
+    if (bind === '127.0.0.1') {
+      firewall.push({ protocol: 'tcp', from: 'localhost only', to: '127.0.0.1', port, why: 'metrics: no rule needed (a Prometheus agent on the node, or ssh -L)' });
+    } else {
+      firewall.push({ protocol: 'tcp', from: 'your Prometheus servers', to: bind === 'node' ? addrs.join(', ') : bind, port, why: `metrics: ${METRICS_PATHS.haproxy} and ${METRICS_PATHS.keepalived} on every LB node` });
     }
   }
 
@@ -154,6 +179,7 @@ export function buildPlan(m: Model): Plan {
           password: m.stats.password === undefined ? 'none' : 'set (value not shown)',
         }
       : { enabled: false },
+    metrics: metricsPlan(m),
     firewall,
     clouds,
   };
@@ -187,6 +213,11 @@ export function formatPlan(p: Plan): string {
     for (const sv of s.servers) line(`    -> ${sv}`);
   }
   if (p.stats.enabled) line(`  stats page on ${p.stats.listen}${p.stats.uri}, user ${p.stats.user}, password ${p.stats.password}`);
+  if (p.metrics.enabled) {
+    line();
+    line('metrics (Prometheus, scrape each LB node):');
+    for (const e of p.metrics.endpoints) line(`  ${e.node.padEnd(12)} ${e.haproxy} (haproxy)  ${e.keepalived} (VRRP state)`);
+  }
   line();
   line('firewall / security groups:');
   for (const r of p.firewall) line(`  ${r.protocol}${r.port ? ` port ${r.port}` : ''}: ${r.from} -> ${r.to}  (${r.why})`);

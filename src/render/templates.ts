@@ -29,6 +29,9 @@ const SAFE_VALUE = new RegExp(`^[${GUARD_CHARS.token}]*$`);
 const WIDER: Record<string, RegExp> = {
   authPass: new RegExp(`^[${GUARD_CHARS['auth-pass']}]*$`),
   passwordHash: /^\$6\$[A-Za-z0-9./]{1,16}\$[A-Za-z0-9./]{86}$|^$/,
+  // the /metrics/keepalived exposition, one double-quoted haproxy argument (render/metrics.ts):
+  // quotes inside are escaped, lines joined by the two characters \n
+  exposition: /^(?:[A-Za-z0-9 _.,;:()[\]{}%='#/+-]|\\["\\n])*$/,
 };
 /** Values with a wider alphabet by their place in the view (indexes as *). */
 const WIDER_AT: Record<string, RegExp> = {

@@ -143,7 +143,8 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
       const tree = join(out, 'tree');
       const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
       const rels = walk(tree).map((p) => relative(tree, p)).sort();
-      expect(rels).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf']);
+      // the configs, and the VRRP state tracker keepalived runs
+      expect(rels).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf', 'usr/local/libexec/lbbake/vrrp-state']);
       for (const rel of rels) expect(readFileSync(join(n.root, rel)), rel).toEqual(readFileSync(join(tree, rel)));
       // the secrets really came through: the generated VRRP pass is in the installed config
       expect(readFileSync(join(n.root, 'etc/keepalived/keepalived.conf'), 'utf8')).toMatch(/auth_pass "[^"@]{8}"/);
@@ -345,6 +346,19 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     expect(check.stderr).toContain("refusing to start keepalived: lbbake-agent has not resolved this node's name in this boot");
     // and the drop-in wires that check into keepalived.service
     expect(n.read('etc/systemd/system/keepalived.service.d/lbbake.conf')).toContain('ExecStartPre=/usr/bin/python3 /usr/local/sbin/lbbake-agent --check\n');
+    // status says why, in JSON and text, and exits 1
+    const s = await n.runAgent(env(), ['status', '--json']);
+    expect(s.code, s.stderr).toBe(1);
+    const rep = JSON.parse(s.stdout);
+    expect(rep).toMatchObject({ cluster: 'k8s-apiserver', node: null, vrrp: { state: 'STOP', keepalived: 'not running' }, vip: { here: false }, services: [] });
+    expect(rep.problems[0]).toMatch(/^FAIL-SAFE: cannot tell which node of cluster k8s-apiserver this is/);
+    expect(rep.problems).toContain('keepalived is not running: this node cannot take the VIP');
+    expect(rep.problems.some((p: string) => /stats socket \/run\/haproxy\/admin\.sock does not answer/.test(p))).toBe(true);
+    const t = await n.runAgent(env(), ['status']);
+    expect(t.code).toBe(1);
+    expect(t.stdout).toMatch(/^cluster k8s-apiserver, node unknown$/m);
+    expect(t.stdout).toMatch(/^problems 3\n  - FAIL-SAFE: cannot tell/m);
+    expect((await n.runAgent(env(), ['status', '--yaml'])).code).toBe(2);
   });
 
   it('FAIL-SAFE after an earlier success: the success mark is withdrawn, the files stay, nothing is reloaded', async () => {
@@ -437,6 +451,14 @@ describe.skipIf(skip)('secrets at boot (baked images)', () => {
     expect(r2.code, r2.stderr).toBe(0);
     expectNodeFiles(n, ms, 'lb-1');
 
+    // status after the install: node and source; a file edited by hand is named, never a secret
+    const ok = JSON.parse((await n.runAgent(env, ['status', '--json'])).stdout);
+    expect(ok).toMatchObject({ node: 'lb-1', resolvedFrom: 'address' });
+    expect(ok.problems.filter((p: string) => !/keepalived is not running|stats socket/.test(p))).toEqual([]);
+    writeFileSync(join(n.root, 'etc/haproxy/haproxy.cfg'), n.read('etc/haproxy/haproxy.cfg') + '# edited\n');
+    const edited = JSON.parse((await n.runAgent(env, ['status', '--json'])).stdout);
+    expect(edited.problems).toContain('/etc/haproxy/haproxy.cfg is not what lbbake installs for lb-1 (edited? run lbbake-agent again)');
+
     // a tampered secret is refused, not written into a config
     writeFileSync(join(n.root, 'etc/lbbake/secrets.json'), JSON.stringify({ vrrp_auth_pass: 'x"\n}\nvrrp', stats_password_hash: secretValues(ms).stats_password_hash }));
     rmSync(join(n.root, 'etc/keepalived/keepalived.conf'));
@@ -444,6 +466,11 @@ describe.skipIf(skip)('secrets at boot (baked images)', () => {
     expect(r3.code).toBe(2);
     expect(logText(r3)).toContain('secret vrrp_auth_pass in /etc/lbbake/secrets.json is malformed');
     expect(n.read('etc/keepalived/keepalived.conf')).toBeUndefined();
+    // status names the reason and the secret, never its value
+    const bad = await n.runAgent(env, ['status', '--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).problems[0]).toMatch(/^secret vrrp_auth_pass in \/etc\/lbbake\/secrets\.json is malformed .*; keepalived will not start$/);
+    for (const v of [...Object.values(secretValues(ms)), 'x"\n}\nvrrp']) expect(bad.stdout).not.toContain(v);
   });
 });
 

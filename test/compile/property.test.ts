@@ -45,10 +45,16 @@ const config = fc
       { minLength: 1, maxLength: 3, selector: (s) => s.name },
     ),
     stats: fc.record({ enabled: fc.boolean(), port: fc.integer({ min: 1, max: 65535 }), bind: fc.constantFrom('127.0.0.1', 'node', '0.0.0.0'), password: fc.stringMatching(/^[ -~]{1,40}$/) }),
+    // metrics where the target's haproxy serves them (2.4+), or absent
+    metrics: fc.option(fc.record({ port: fc.integer({ min: 1, max: 65535 }), bind: fc.constantFrom('127.0.0.1', 'node', '0.0.0.0') }), { nil: undefined }),
     pass: fc.stringMatching(/^[A-Za-z0-9!#%&()*+,./:;<=>?@^_|~-]{1,8}$/),
     name: fc.stringMatching(new RegExp(SCHEMA_PATTERNS['/properties/name'].source)),
   })
-  .filter((c) => new Set([...c.services.map((s) => s.port), ...(c.stats.enabled ? [c.stats.port] : [])]).size === c.services.length + (c.stats.enabled ? 1 : 0))
+  .map((c) => ({ ...c, metrics: c.os === 'rocky8' ? undefined : c.metrics }))
+  .filter((c) => {
+    const ports = [...c.services.map((s) => s.port), ...(c.stats.enabled ? [c.stats.port] : []), ...(c.metrics ? [c.metrics.port] : [])];
+    return new Set(ports).size === ports.length;
+  })
   .map((c) => {
     const base = `10.${c.net}`;
     return {
@@ -76,6 +82,7 @@ const config = fc
         servers: Array.from({ length: s.servers }, (_, i) => ({ name: `s${i}`, address: `${base}.${si + 1}.${21 + i}` })),
       })),
       stats: c.stats,
+      ...(c.metrics ? { metrics: c.metrics } : {}),
     };
   });
 
@@ -96,7 +103,7 @@ function validateOutput(m: Model): void {
       const cr = cloudInitSchema(u);
       expect(cr.status, cr.output).toBe(0);
       for (const w of (parse(ud) as { write_files: Array<{ content: string }> }).write_files) {
-        if (w.content.startsWith('#!')) expect(shellcheckText(w.content).status).toBe(0);
+        if (/^#!\/bin\/(ba)?sh/.test(w.content)) expect(shellcheckText(w.content).status).toBe(0);
       }
     } finally {
       hd();

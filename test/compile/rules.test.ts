@@ -82,6 +82,12 @@ const ROWS: Row[] = [
   { name: 'duplicate service port', yaml: BASE + '  - name: api2\n    port: 6443\n    servers:\n      - { name: x, address: 10.0.0.30 }\n', code: 'DUPLICATE_PORT', path: '/services/1/port', line: 21 },
   { name: 'stats port clashes with a service', yaml: BASE + 'stats: { port: 6443 }\n', code: 'DUPLICATE_PORT', path: '/services/0/port', line: 14 },
   { name: 'stats proxy name reserved', yaml: edit('  - name: api', '  - name: lbbake-stats'), code: 'RESERVED_NAME', path: '/services/0/name', line: 13 },
+  { name: 'metrics frontend name reserved', yaml: edit('  - name: api', '  - name: lbbake-metrics'), code: 'RESERVED_NAME', path: '/services/0/name', line: 13 },
+  { name: 'metrics table name reserved', yaml: edit('  - name: api', '  - name: lbbake-keepalived'), code: 'RESERVED_NAME', path: '/services/0/name', line: 13 },
+  { name: 'metrics port clashes with a service', yaml: BASE + 'metrics: { port: 6443 }\n', code: 'DUPLICATE_PORT', path: '/services/0/port', line: 14 },
+  { name: 'metrics port clashes with the stats page', yaml: BASE + 'metrics: { port: 1080 }\n', code: 'DUPLICATE_PORT', path: '/metrics/port', line: 20 },
+  { name: 'metrics bind not an address', yaml: BASE + 'metrics: { bind: localhost }\n', code: 'BAD_STRING', path: '/metrics/bind', line: 20 },
+  { name: 'metrics on rocky8 (haproxy 1.8)', yaml: edit('name: demo', 'name: demo\ntarget: { os: rocky8 }') + 'metrics: {}\n', code: 'METRICS_UNSUPPORTED', path: '/metrics', line: 21 },
   { name: 'VIP equals a node address', yaml: edit('    address: 10.0.0.12', '    address: 10.0.0.100'), code: 'VIP_CONFLICT', path: '/nodes/1/address', line: 11 },
   { name: 'VIP equals a server address', yaml: edit('        address: 10.0.0.22', '        address: 10.0.0.100'), code: 'VIP_CONFLICT', path: '/services/0/servers/1/address', line: 19 },
   { name: 'priority above 254', yaml: edit('    address: 10.0.0.11', '    address: 10.0.0.11\n    priority: 255'), code: 'PRIORITY_RANGE', path: '/nodes/0/priority', line: 10 },
@@ -119,6 +125,7 @@ const ROWS: Row[] = [
   { name: 'slow check', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { interval: 3, fall: 10 }'), code: 'CHECK_SLOW', path: '/vrrp/check', line: 7, severity: 'warning' },
   { name: 'weight -2 (the guide)', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { weight: -2 }'), code: 'CHECK_WEIGHT_SLOW', path: '/vrrp/check/weight', line: 7, severity: 'warning' },
   { name: 'stats on all addresses', yaml: BASE + 'stats: { bind: 0.0.0.0 }\n', code: 'STATS_ALL_ADDRESSES', path: '/stats/bind', line: 20, severity: 'warning' },
+  { name: 'metrics on all addresses', yaml: BASE + 'metrics: { bind: 0.0.0.0 }\n', code: 'METRICS_ALL_ADDRESSES', path: '/metrics/bind', line: 20, severity: 'warning' },
   { name: 'short tunnel timeout', yaml: edit('    port: 6443', '    port: 6443\n    timeouts: { tunnel: 60 }'), code: 'TIMEOUT_SHORT', path: '/services/0/timeouts/tunnel', line: 15, severity: 'warning' },
   { name: 'inline secret', yaml: BASE + 'stats: { password: hunter2hunter2 }\n', code: 'SECRET_INLINE', path: '/stats/password', line: 20, severity: 'warning' },
 ];
@@ -155,6 +162,7 @@ describe('diagnostics for invalid input', () => {
       authNeedsVrrp2: ['AUTH_WITH_VRRP3'], advertInterval: ['ADVERT_INTERVAL'], checkWeightFailsOver: ['CHECK_WEIGHT_NO_FAILOVER', 'CHECK_WEIGHT_SLOW', 'CHECK_WEIGHT_FRAGILE'],
       nopreemptNeedsBackup: ['NOPREEMPT_MASTER'], singleMaster: ['MULTIPLE_MASTERS'], pidofNeverWorks: ['CHECK_PIDOF'],
       routerIdDefault: ['ROUTER_ID_DEFAULT'], multicast: ['MULTICAST'], checkSpeed: ['CHECK_SLOW'], statsExposure: ['STATS_ALL_ADDRESSES'],
+      metricsSupported: ['METRICS_UNSUPPORTED'], metricsExposure: ['METRICS_ALL_ADDRESSES'],
       longLivedStreams: ['TIMEOUT_SHORT'],
       backendsGiven: ['DNS_AND_SERVERS', 'NO_BACKENDS'], dnsMax: ['DNS_MAX'], dnsName: ['DNS_NAME'], dnsNameservers: ['DNS_NAMESERVERS_REQUIRED'],
     };
@@ -175,6 +183,18 @@ describe('diagnostics for invalid input', () => {
       expect(res.model!.services[0].dns).toBeDefined();
       expect(res.model!.services[0].servers).toEqual([]);
     }
+  });
+
+  it('metrics: off without the key; on with its defaults (127.0.0.1:8405) on every target with haproxy 2.4 or later', () => {
+    expect(compile(BASE).model!.metrics).toEqual({ enabled: false });
+    for (const os of ['debian12', 'ubuntu2204', 'ubuntu2404', 'rocky9']) {
+      const res = compile(edit('name: demo', `name: demo\ntarget: { os: ${os} }`) + 'metrics: {}\n');
+      expect(res.diagnostics, os).toEqual([]);
+      expect(res.model!.metrics).toEqual({ enabled: true, port: 8405, bind: '127.0.0.1' });
+    }
+    const res = compile(BASE + 'metrics: { port: 9101, bind: node }\n');
+    expect(res.diagnostics).toEqual([]);
+    expect(res.model!.metrics).toEqual({ enabled: true, port: 9101, bind: 'node' });
   });
 
   it('reports every problem of a stage in one run', () => {

@@ -74,6 +74,8 @@ describe('the schema documents every key', () => {
       'stats.uri': DEFAULTS.stats.uri,
       'stats.user': DEFAULTS.stats.user,
       'stats.enabled': DEFAULTS.stats.enabled,
+      'metrics.port': DEFAULTS.metrics.port,
+      'metrics.bind': DEFAULTS.metrics.bind,
       'sysctl.ipForward': DEFAULTS.ipForward,
       'identity.metadataKey': DEFAULTS.metadataKey,
     };

@@ -76,6 +76,13 @@ async function nodeChecks(spec: VmSpec, render: string): Promise<void> {
 
 const holdsVip = async (spec: VmSpec) => (await ssh(spec, 'ip -4 -br addr show dev eth0')).stdout.includes('198.18.0.100/');
 
+/** `lbbake-agent status --json` on the node (exit 1 only says that it lists problems). */
+async function status(spec: VmSpec): Promise<Record<string, unknown>> {
+  const r = await ssh(spec, 'lbbake-agent status --json', 60_000);
+  expect(r.status, `${spec.vm} status: ${r.stderr}`).toBeLessThanOrEqual(1);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
 describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pair and failover', () => {
   beforeAll(async () => {
     await teardown();
@@ -177,6 +184,9 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     }
     expect(await holdsVip(lb0), 'lb-0 holds the VIP').toBe(true);
     expect(await holdsVip(lb1), 'lb-1 does not hold the VIP').toBe(false);
+    // lbbake-agent status on the booted nodes: roles as keepalived has them, VIP holder, node name from meta-data
+    expect(await status(lb0)).toMatchObject({ node: 'lb-0', resolvedFrom: 'nocloud', vrrp: { state: 'MASTER', keepalived: 'running' }, vip: { here: true } });
+    expect(await status(lb1)).toMatchObject({ node: 'lb-1', resolvedFrom: 'nocloud', vrrp: { state: 'BACKUP', keepalived: 'running' }, vip: { here: false, holder: { node: 'lb-0' } } });
 
     // Round robin shows all three within a few requests once haproxy has every server UP. Under
     // emulation a TLS health check can time out and mark a server DOWN for a moment, so after 12
@@ -201,6 +211,8 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     const failover = over.t - down.t;
     recordFigure('failover-haproxy-stop', failover, `(outage: first failed probe -> answer via lb-1; ${(over.t - tStop).toFixed(1)} s after the ssh command was issued)`);
     expect(failover).toBeLessThanOrEqual(FAILOVER_BUDGET_S);
+    expect(await status(lb1)).toMatchObject({ vrrp: { state: 'MASTER' }, vip: { here: true } });
+    expect(await status(lb0)).toMatchObject({ vrrp: { state: 'FAULT' }, vip: { here: false, holder: { node: 'lb-1' } } });
 
     const tStart = Date.now() / 1000;
     const start = await ssh(lb0, 'systemctl start haproxy.service');

@@ -9,6 +9,7 @@ import type { Model } from '../../src/compile/model.js';
 import { renderNode } from '../../src/render/node.js';
 import { userdataForMetadata, userdataForNode } from '../../src/render/userdata.js';
 import { installedAgent, secretsUserdata } from '../../src/render/agent.js';
+import { trackerScript } from '../../src/render/hooks.js';
 import { createHash } from 'node:crypto';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -28,9 +29,9 @@ export function generatedTree(m: Model): Map<string, string> {
   const out = new Map<string, string>();
   for (const node of m.nodes) {
     for (const [rel, f] of renderNode(m, node)) out.set(`render/${node.name}/${rel}`, f.content);
-    out.set(`user-data/${node.name}.yaml`, userdataForNode(m, node));
+    out.set(`user-data/${node.name}.yaml`, withTrackerDigest(m, userdataForNode(m, node)));
   }
-  out.set('user-data/metadata-mode.yaml', withAgentDigest(m, userdataForMetadata(m)));
+  out.set('user-data/metadata-mode.yaml', withTrackerDigest(m, withAgentDigest(m, userdataForMetadata(m))));
   out.set('user-data/secrets-only.yaml', secretsUserdata(m));
   return out;
 }
@@ -47,6 +48,16 @@ export function withAgentDigest(m: Model, userdata: string): string {
   if (!userdata.includes(block)) throw new Error('the boot agent is not inlined in the metadata-mode user-data as expected');
   const digest = createHash('sha256').update(agent).digest('hex');
   return userdata.replace(block, `${indent}# (golden) the boot agent, ${agent.length} bytes, sha256 ${digest}\n`);
+}
+
+/** The same for the VRRP state tracker (agent/lbbake-vrrp-state.py), which every user-data carries. */
+export function withTrackerDigest(m: Model, userdata: string): string {
+  const tracker = trackerScript(m);
+  const indent = '      ';
+  const block = tracker.replace(/\n$/, '').split('\n').map((l) => (l === '' ? '' : indent + l)).join('\n') + '\n';
+  if (!userdata.includes(block)) throw new Error('the VRRP state tracker is not inlined in the user-data as expected');
+  const digest = createHash('sha256').update(tracker).digest('hex');
+  return userdata.replace(block, `${indent}# (golden) the VRRP state tracker, ${tracker.length} bytes, sha256 ${digest}\n`);
 }
 
 export function readTree(dir: string): Map<string, string> {

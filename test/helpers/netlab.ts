@@ -36,7 +36,7 @@ import { stringify } from 'yaml';
 import { compile } from '../../src/compile/compile.js';
 import type { Model } from '../../src/compile/model.js';
 import { PKG_ROOT } from '../../src/io/paths.js';
-import { renderNode } from '../../src/render/node.js';
+import { nodeTree } from '../../src/render/node.js';
 import { type FileSet } from '../../src/render/files.js';
 import { writeTree } from '../../src/io/write.js';
 
@@ -87,7 +87,7 @@ export interface LabVrrp {
  * lb.yaml text for the lab: the shape of examples/k8s-apiserver.yaml with lab addresses. vrrp
  * keys given here replace the example's; `auth: null` drops the password (needed for VRRPv3).
  */
-export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] } } = {}): string {
+export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] }; metrics?: { port?: number; bind?: string } } = {}): string {
   const { auth, ...rest } = vrrp;
   const v: Record<string, unknown> = { routerId: 18, advertInterval: 1, mode: 'unicast', preempt: true, ...rest };
   if (auth !== null) v.auth = auth ?? { pass: 'k8sHA-18' };
@@ -110,6 +110,7 @@ export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; namese
       },
     ],
     stats: { port: 1080, bind: '127.0.0.1', user: 'admin' },
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
 }
 
@@ -120,11 +121,11 @@ export function labModel(yamlText: string): Model {
   return r.model;
 }
 
-/** What `lbbake render --node X` writes for each lab node. */
+/** What `lbbake render --node X` writes for each lab node (configs and the scripts keepalived runs). */
 export function renderLab(yamlText: string): Record<LbName, FileSet> {
   const m = labModel(yamlText);
   const out = {} as Record<LbName, FileSet>;
-  for (const n of m.nodes) out[n.name as LbName] = renderNode(m, n);
+  for (const n of m.nodes) out[n.name as LbName] = nodeTree(m, n);
   return out;
 }
 
@@ -309,6 +310,11 @@ export interface LabOptions {
   cloud?: boolean;
   /** The VIP the client probes (default VIP). */
   vip?: string;
+  /**
+   * Nodes see overlays of /etc and /usr whose upper layers are their trees (as in a cloud lab),
+   * so the boot agent runs unmodified with / as its root.
+   */
+  overlay?: boolean;
 }
 
 /** Cloud lab addressing (LabOptions.cloud). */
@@ -335,6 +341,7 @@ export class NetLab {
   readonly lbNic: string;
   readonly cloud: boolean;
   readonly vip: string;
+  readonly overlay: boolean;
   /** Extra environment for keepalived (and so its scripts), e.g. URL overrides of a cloud lab. */
   keepalivedEnv: Record<string, string> = {};
   private readonly nodes = new Map<LbName, NodeState>();
@@ -351,6 +358,7 @@ export class NetLab {
     this.lbNic = opts.lbNic ?? 'eth0';
     this.cloud = opts.cloud ?? false;
     this.vip = opts.vip ?? VIP;
+    this.overlay = opts.overlay ?? this.cloud;
   }
 
   /** Namespace name of a lab member: sw, lb0, lb1, m0..m2, cl. */
@@ -513,7 +521,7 @@ export class NetLab {
     const launcher = spawn(
       'ip',
       ['netns', 'exec', ns, 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--mount', '--propagation', 'private',
-        'sh', join(LAB_DIR, 'node-init.sh'), root, PYTHON, this.cloud ? 'overlay' : 'bind'],
+        'sh', join(LAB_DIR, 'node-init.sh'), root, PYTHON, this.overlay ? 'overlay' : 'bind'],
       { stdio: ['ignore', log, log] },
     );
     closeSync(log);
@@ -553,6 +561,11 @@ export class NetLab {
     const pid = this.initPid(node);
     if (!pid) throw new Error(`${node} is not running`);
     return run('nsenter', ['-t', String(pid), '-n', '-m', '-p', '--', ...argv], timeoutMs);
+  }
+
+  /** Runs a command in one of the lab's plain namespaces (cl, m0, md, ...). */
+  execNs(role: string, argv: string[], timeoutMs = 20_000): RunResult {
+    return run('ip', ['netns', 'exec', this.ns(role), ...argv], timeoutMs);
   }
 
   /** Starts a long-running daemon in the node, detached, its output appended to a log file. */

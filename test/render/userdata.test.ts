@@ -58,6 +58,7 @@ describe('gen-userdata without --node (metadata mode)', () => {
       '/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
       '/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf',
       '/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf',
+      '/usr/local/libexec/lbbake/vrrp-state',
       '/etc/lbbake/secrets.json',
     ]);
     expect(byPath.get('/etc/lbbake/secrets.json')!.permissions).toBe('0600');
@@ -104,7 +105,7 @@ describe('gen-userdata without --node (metadata mode)', () => {
     const r = await cli(['gen-userdata', FILE, '--node', 'lb-0']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('/usr/local/sbin/lbbake-apply');
-    expect(r.stdout).not.toContain('lbbake-agent');
+    expect(r.stdout).not.toContain('/usr/local/sbin/lbbake-agent');
     const bad = await cli(['gen-userdata', FILE, '--node', 'lb-0', '--secrets-only']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--secrets-only and --node exclude each other');

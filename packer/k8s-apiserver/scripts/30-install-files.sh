@@ -13,5 +13,6 @@ install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/shared/etc/haproxy/hapro
 install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf" "/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf"
 install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf" "/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf"
 install -D -m 0600 -o root -g root "$src/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf" "/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf"
+install -D -m 0755 -o root -g root "$src/usr/local/libexec/lbbake/vrrp-state" "/usr/local/libexec/lbbake/vrrp-state"
 rm -rf "$src"
-echo "lbbake: installed 8 files"
+echo "lbbake: installed 9 files"
