@@ -25,9 +25,15 @@ holds the VIP, haproxy's view of every server, the last state changes, and what 
 
 Exit codes: 0 installed (or nothing to change); 1 no node name (fail-safe);
 2 cannot install (missing secret, broken data, write error). status: 0 nothing wrong, 1 problems.
+
+Maintenance (README "Day 2"): drain|undrain SERVER [--service S] [--wait SECONDS]
+[--shutdown-sessions] sets a server to maint/ready in this node's haproxy (stats socket);
+SERVER is a name, SERVICE/SERVER or IPv4[:port]. handover|takeback [--wait SECONDS] [--node N]
+writes/removes keepalived's track file (priority 1, or FAULT without preempt) and waits for
+the VIP to move. Exit 0 done, 1 not confirmed in time, 2 error.
 Environment (tests, operators): LBBAKE_ROOT, LBBAKE_{EC2,GCE,AZURE,OPENSTACK}_URL,
 LBBAKE_TIMEOUT (s per request), LBBAKE_ATTEMPTS, LBBAKE_ROUNDS, LBBAKE_ROUND_PAUSE,
-LBBAKE_SOURCES (comma-separated subset, in order).
+LBBAKE_SOURCES (comma-separated subset, in order). LBBAKE_ROOT moves files, not the socket.
 Python 3.6+ standard library only.
 """
 
@@ -638,6 +644,171 @@ def fail_safe_message(cfg):
                 cfg["cluster"], key, names, addrs, PATHS["override"]))
 
 
+# ---------------------------------------------------------------------------- maintenance
+
+class MaintError(Exception):
+    pass
+
+
+def haproxy(command):
+    """One command to haproxy's stats socket (level admin); returns the answer."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(5)
+    try:
+        sock.connect(PATHS["haproxySocket"])
+        sock.sendall(command.encode("ascii") + b"\n")
+        out = b""
+        while len(out) < 1 << 24:
+            data = sock.recv(65536)
+            if not data:
+                break
+            out += data
+    except OSError as err:
+        raise MaintError("haproxy stats socket %s: %s (is haproxy running?)" % (
+            PATHS["haproxySocket"], describe(err)))
+    finally:
+        sock.close()
+    return out.decode("utf-8", "replace")
+
+
+def servers_state():
+    """haproxy's servers: (backend, name, addr, port, op state (2 = running), admin bits
+    (0x01 forced maintenance, 0x20 no address from DNS yet)), from `show servers state`."""
+    out = []
+    for f in (line.split() for line in haproxy("show servers state").splitlines()):
+        if len(f) > 6 and f[0].isdigit() and f[5].isdigit() and f[6].isdigit():
+            out.append((f[1], f[3], f[4], f[18] if len(f) > 18 else "", int(f[5]), int(f[6])))
+    return out
+
+
+def select_servers(state, target, service=None):
+    """The servers TARGET names (SERVICE/SERVER, a server name, or IPv4[:port]) as
+    "backend/name" keys."""
+    host, _, port = target.partition(":")
+    hit = ["%s/%s" % s[:2] for s in state if (service in (None, s[0])) and (
+        target == "%s/%s" % s[:2] or target == s[1] or (s[2] == host and port in ("", s[3])))]
+    if not hit:
+        raise MaintError("no server %s%s; haproxy has: %s" % (
+            shown(target), " in " + shown(service) if service else "",
+            ", ".join("%s/%s %s" % s[:3] for s in state if not s[5] & 0x20) or "none"))
+    return hit
+
+
+def wait_until(check, seconds):
+    """Seconds until check() is true, or None after `seconds`."""
+    start = time.time()
+    while not check():
+        if time.time() - start >= seconds:
+            return None
+        time.sleep(0.2)
+    return time.time() - start
+
+
+def cmd_drain(cfg, opts, undo):
+    keys = select_servers(servers_state(), opts["server"], opts.get("service"))
+    for k in keys:
+        answer = haproxy("set server %s state %s" % (k, "ready" if undo else "maint")).strip()
+        if answer:
+            raise MaintError("haproxy refused %s: %s" % (k, shown(answer, 200)))
+        if opts.get("shutdown-sessions") and not undo:
+            haproxy("shutdown sessions server " + k)
+
+    def done():
+        now = dict(("%s/%s" % s[:2], s) for s in servers_state())
+        return all(k in now and (now[k][4] == 2 and not now[k][5] & 1 if undo else now[k][5] & 1) for k in keys)
+    took = wait_until(done, float(opts.get("wait", 0)))
+    print("%s: %s on this node (run it on every LB node; a haproxy reload undoes it)" % (
+        ", ".join(keys), "back in rotation" if undo else "in maintenance, no new connections"))
+    if took is None:
+        print("not confirmed: haproxy shows %s" % ("a server not UP yet (its health check decides)"
+                                                   if undo else "a server not in maintenance"))
+        return 1
+    return 0
+
+
+def cmd_handover(cfg, opts, undo):
+    names = [n["name"] for n in cfg["nodes"]]
+    name = opts.get("node")
+    if name is None:
+        try:
+            with open(at(PATHS["marker"])) as f:
+                name = f.read().strip()
+        except OSError:
+            pass
+    if name not in names:
+        raise MaintError("which node is this? lbbake-agent has not installed a node's files in "
+                         "this boot; pass --node NAME (%s)" % ", ".join(names))
+    prio = [n["priority"] for n in cfg["nodes"] if n["name"] == name][0]
+    preempt = cfg["vrrp"]["preempt"]
+    vip = cfg["vip"]["address"]
+    path = at(PATHS["handover"])
+
+    def holds():
+        return vip in own_addresses()
+    if undo:
+        if os.path.exists(path):
+            os.unlink(path)
+        print("node %s: priority %d again" % (name, prio))
+        if not preempt or prio < max(n["priority"] for n in cfg["nodes"]) or holds():
+            print("VIP %s stays where it is" % vip)
+            return 0
+    else:
+        # priority 1: a BACKUP preempts gracefully; without preempt only FAULT moves the VIP
+        value = 1 - prio if preempt else -254
+        had = holds()
+        write_atomic(path, ("%d\n" % value).encode("ascii"), 0o644, os.getuid(), os.getgid())
+        print("node %s: %s until lbbake-agent takeback (%s holds %d)" % (
+            name, "priority 1" if preempt else "FAULT", PATHS["handover"], value))
+        if not had:
+            print("VIP %s is not on this node" % vip)
+            return 0
+    wait = float(opts.get("wait", max(10, 6 * cfg["vrrp"]["advertInterval"] + 4)))
+    took = wait_until(lambda: holds() == undo, wait)
+    if took is None:
+        print("VIP %s %s after %gs: %s" % (vip, "not back" if undo else "still here", wait,
+              "is keepalived running with its check passing? (journalctl -u keepalived)" if undo
+              else "no peer took it (is one up and healthy?); this node keeps serving"))
+        return 1
+    print("VIP %s %s after %.1fs" % (vip, "back on this node" if undo else "handed over", took))
+    return 0
+
+
+MAINTENANCE = {
+    "drain": (cmd_drain, False, ("service", "wait", "shutdown-sessions")),
+    "undrain": (cmd_drain, True, ("service", "wait")),
+    "handover": (cmd_handover, False, ("wait", "node")),
+    "takeback": (cmd_handover, True, ("wait", "node")),
+}
+
+
+def maintenance(cfg, argv):
+    fn, undo, known = MAINTENANCE[argv[0]]
+    opts, rest = {}, list(argv[1:])
+    try:
+        while rest:
+            arg = rest.pop(0)
+            key = arg[2:]
+            if not arg.startswith("--"):
+                if "server" in opts or fn is cmd_handover:
+                    raise MaintError("unexpected argument %s" % shown(arg))
+                opts["server"] = arg
+            elif key not in known:
+                raise MaintError("unknown option %s (%s takes: %s)" % (
+                    shown(arg), argv[0], ", ".join("--" + k for k in known)))
+            elif key == "shutdown-sessions":
+                opts[key] = True
+            else:
+                opts[key] = rest.pop(0) if rest else ""
+                if key == "wait" and not re.fullmatch(r"[0-9]{1,4}(\.[0-9]+)?", opts[key]):
+                    raise MaintError("--wait needs seconds (a number)")
+        if fn is cmd_drain and "server" not in opts:
+            raise MaintError("%s needs a server: a name, SERVICE/SERVER or an address" % argv[0])
+        return fn(cfg, opts, undo)
+    except (MaintError, OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+        log("%s: %s" % (argv[0], describe(err) if isinstance(err, OSError) else err))
+        return 2
+
+
 def record(result, name=None, source=None, reason=None):
     """Keeps what this run did for `status` (best effort: the install never depends on it)."""
     data = {"result": result, "node": name, "source": source, "reason": reason,
@@ -660,24 +831,12 @@ def read_json(key):
         return {}
 
 
-def show_stat(sock):
+def show_stat():
     """haproxy's `show stat` (stats socket) as one dict per line."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(3)
-    data = b""
-    try:
-        s.connect(at(sock))
-        s.sendall(b"show stat\n")
-        chunk = True
-        while chunk and len(data) < 4 * MAX_BODY:
-            chunk = s.recv(MAX_BODY)
-            data += chunk
-    finally:
-        s.close()
-    lines = data.decode("utf-8", "replace").splitlines()
+    lines = haproxy("show stat").splitlines()
     if not lines or not lines[0].startswith("# "):
-        raise OSError("unexpected answer")
-    return [dict(zip(lines[0][2:].split(","), l.split(","))) for l in lines[1:] if l]
+        raise MaintError("unexpected answer to show stat")
+    return [dict(zip(lines[0][2:].split(","), x.split(","))) for x in lines[1:] if x]
 
 
 def vrrp_sender(router_id, mine, wait):
@@ -738,14 +897,15 @@ def gather(cfg):
         problems.append("no VRRP state from lbbake's tracker in %s" % PATHS.get("vrrpState"))
     elif state == "FAULT":
         problems.append("VRRP is in FAULT: the haproxy check fails on this node")
+    vip, vrrp = cfg["vip"]["address"], cfg["vrrp"]
     try:
-        here = st["vip"] in own_addresses()
+        here = vip in own_addresses()
     except (OSError, RuntimeError, subprocess.TimeoutExpired):
         here = None
     holder = {"node": me.get("name"), "address": me.get("address")} if here else {}
     if not here and alive:
-        addr, prio = vrrp_sender(st["routerId"], [me.get("address")],
-                                 min(3.0, 1.5 * st["advertInterval"]))
+        addr, prio = vrrp_sender(vrrp["routerId"], [me.get("address")],
+                                 min(3.0, 1.5 * vrrp["advertInterval"]))
         holder = {"node": ([n["name"] for n in cfg["nodes"] if n["address"] == addr] or [None])[0],
                   "address": addr, "priority": prio} if addr else {"unknown": prio}
     if here and state != "MASTER":
@@ -754,11 +914,10 @@ def gather(cfg):
         problems.append("MASTER, but the VIP is not on this node")
     services = []
     try:
-        rows = show_stat(st["statsSocket"])
-    except OSError as err:
+        rows = show_stat()
+    except MaintError as err:
         rows = []
-        problems.append("haproxy's stats socket %s does not answer (%s): is haproxy running?" % (
-            st["statsSocket"], describe(err)))
+        problems.append(str(err))
     for svc in st["services"] if rows else []:
         servers = [{"name": r.get("svname"), "address": r.get("addr"), "status": r.get("status"),
                     "check": r.get("check_status"), "detail": r.get("last_chk")}
@@ -774,10 +933,11 @@ def gather(cfg):
         host = me.get("address") if m["bind"] == "node" else m["bind"]
         metrics = ["http://%s:%s%s" % (host, m["port"], p) for p in sorted(m["paths"].values())]
     rep = {"cluster": cfg["cluster"], "node": me.get("name"), "resolvedFrom": agent.get("source"),
-           "vrrp": {"instance": st.get("instance"), "state": state, "priority": vr.get("priority"),
+           "vrrp": {"instance": vrrp.get("instance"), "state": state, "priority": vr.get("priority"),
                     "since": vr.get("since"), "keepalived": "running" if alive else "not running",
-                    "transitions": vr.get("transitions", {}), "history": vr.get("history", [])},
-           "vip": {"address": st.get("vip"), "here": here, "holder": holder},
+                    "transitions": vr.get("transitions", {}), "history": vr.get("history", []),
+                    "handedOver": os.path.exists(at(PATHS.get("handover", "/nonexistent")))},
+           "vip": {"address": vip, "here": here, "holder": holder},
            "services": services, "metrics": metrics, "problems": problems}
     if st.get("cloud"):
         c = read_json("cloudOwner")
@@ -797,8 +957,9 @@ def status(cfg, as_json):
     v, h = rep["vrrp"], rep["vip"]["holder"]
     out = ["cluster %s, node %s" % (rep["cluster"], rep["node"] or "unknown") +
            (" (resolved from %s)" % rep["resolvedFrom"] if rep["resolvedFrom"] else ""),
-           "VRRP     %s, priority %s, since %s (%s; keepalived %s)" % (
-               v["state"], v["priority"], t(v["since"]), v["instance"], v["keepalived"]),
+           "VRRP     %s, priority %s, since %s (%s; keepalived %s)%s" % (
+               v["state"], v["priority"], t(v["since"]), v["instance"], v["keepalived"],
+               "; handed over until lbbake-agent takeback" if v["handedOver"] else ""),
            "VIP      %s held by %s" % (rep["vip"]["address"], "this node" if rep["vip"]["here"] else
                                        "%(node)s (%(address)s, priority %(priority)s)" % h if "priority" in h
                                        else "unknown (%s)" % h.get("unknown", "keepalived is not running"))]
@@ -827,10 +988,13 @@ def main(argv):
         return EXIT_INSTALL
     if argv[1:] == ["--check"]:
         return check(cfg)
+    if argv[1:2] and argv[1] in MAINTENANCE:
+        return maintenance(cfg, argv[1:])
     if argv[1:2] == ["status"] and argv[2:] in ([], ["--json"]):
         return status(cfg, argv[2:] == ["--json"])
     if argv[1:]:
-        log("usage: %s [--check | status [--json]]" % PROG)
+        log("usage: %s [--check | status [--json] | drain SERVER | undrain SERVER | handover | "
+            "takeback] (-h for help)" % PROG)
         return EXIT_INSTALL
     ctx = Context(cfg)
     log("cluster %s: finding this node's name (metadata key %s; nodes %s; sources %s)" % (

@@ -24,6 +24,7 @@ PKGS=(
   openssl             # lab TLS certificates
   dnsmasq-base        # the live suite's DNS server for DNS backends (-base: the binary, no service)
   awscli              # the real EC2 client (v2) that drives the cloud lab's emulated EC2 API
+  debootstrap         # the version matrix: Debian 11, 13 and sid chroots with their haproxy, keepalived, cloud-init
   prometheus          # the live suite's Prometheus server, scraping both LB nodes' metrics (its service is not started)
   ca-certificates
 )

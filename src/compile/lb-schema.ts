@@ -36,9 +36,10 @@ export const LB_SCHEMA = {
       "additionalProperties": false,
       "properties": {
         "os": {
-          "description": "debian12 (haproxy 2.6, keepalived 2.2.7), ubuntu2204 (2.4, 2.2.4), ubuntu2404 (2.8, 2.2.8), rocky8 (1.8, 2.1.5), rocky9 (2.4, 2.2.8).",
+          "description": "debian12 (haproxy 2.6, keepalived 2.2.7), debian13 (3.0, 2.3.3), ubuntu2204 (2.4, 2.2.4), ubuntu2404 (2.8, 2.2.8), rocky8 (1.8, 2.1.5), rocky9 (2.4, 2.2.8). Which real binaries each is checked with: the README's target table.",
           "enum": [
             "debian12",
+            "debian13",
             "ubuntu2204",
             "ubuntu2404",
             "rocky8",
@@ -597,7 +598,7 @@ export const LB_SCHEMA = {
       }
     },
     "metrics": {
-      "description": "Prometheus metrics, off when absent: haproxy's own exporter on /metrics and keepalived's VRRP state on /metrics/keepalived, both served by haproxy (2.4 and later, so not on rocky8).",
+      "description": "Prometheus metrics, off when absent: haproxy's own exporter on /metrics and keepalived's VRRP state on /metrics/keepalived, both served by haproxy (not on rocky8: haproxy 1.8 has no exporter).",
       "type": "object",
       "additionalProperties": false,
       "properties": {

@@ -1,7 +1,7 @@
 import type { Code, Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { LbInput, Model } from './model.js';
 import { AUTH_PASS_CHARS, AUTH_PASS_MAX, IPV4 } from '../facts/alphabets.js';
-import { haproxyAtLeast } from '../facts/os.js';
+import { haproxyAtLeast, metricsSupported } from '../facts/os.js';
 
 /** Most server slots a dns service may have (server-template 1-N; 64 A records fit a 4096-byte answer). */
 export const DNS_MAX_SLOTS = 64;
@@ -249,12 +249,12 @@ export const RULES: Record<string, Rule> = {
     }
   },
   metricsSupported: ({ model, report }) => {
-    if (model.metrics.enabled && !haproxyAtLeast(model.os, 2, 4)) {
+    if (model.metrics.enabled && !metricsSupported(model.os)) {
       report(
         'error',
         'METRICS_UNSUPPORTED',
         '/metrics',
-        `haproxy ${model.os.haproxyVersion.join('.')} (${model.os.id}) has no Prometheus exporter and cannot serve keepalived's state (both need haproxy 2.4 or later); remove metrics, or use target.os rocky9. lbbake-agent status works on every target`,
+        `haproxy ${model.os.haproxyVersion.join('.')} (${model.os.id}) has no Prometheus exporter (haproxy 2.0 and later) and cannot serve keepalived's state (http-request return: 2.2 and later); remove metrics, or use target.os rocky9. lbbake-agent status works on every target`,
       );
     }
   },

@@ -38,6 +38,16 @@ export const BASE_IMAGES: Readonly<Record<OsId, BaseImages>> = {
     azure: { publisher: 'Debian', offer: 'debian-12', sku: '12-gen2' },
     openstack: { imageName: 'debian-12', sshUser: 'debian' },
   },
+  debian13: {
+    qemu: {
+      url: 'https://cloud.debian.org/images/cloud/trixie/latest/debian-13-genericcloud-amd64.qcow2',
+      checksum: 'file:https://cloud.debian.org/images/cloud/trixie/latest/SHA512SUMS',
+    },
+    aws: { owner: '136693071363', name: 'debian-13-amd64-*', sshUser: 'admin' },
+    gcp: { family: 'debian-13', project: 'debian-cloud' },
+    azure: { publisher: 'Debian', offer: 'debian-13', sku: '13-gen2' },
+    openstack: { imageName: 'debian-13', sshUser: 'debian' },
+  },
   ubuntu2204: {
     qemu: {
       url: 'https://cloud-images.ubuntu.com/jammy/current/jammy-server-cloudimg-amd64.img',

@@ -35,6 +35,19 @@ export function nodeConfigPaths(cluster: string): { keepalivedConf: string; hapr
   };
 }
 
+/**
+ * Drop-in that bind-mounts /dev/log into haproxy's chroot where the OS's haproxy.service does
+ * not (see OsFacts.haproxyUnit). Its own name, so other lbbake drop-ins for haproxy can sit beside it.
+ */
+export const HAPROXY_DEVLOG_DROPIN = '/etc/systemd/system/haproxy.service.d/lbbake-devlog.conf';
+
+/**
+ * keepalived's track_file for an operator's VIP handover (`lbbake-agent handover` / `takeback`):
+ * the number in it is added to the node's priority (absent or 0: no change; -254 or less: FAULT).
+ * Under /etc/keepalived, a directory the package creates and keepalived watches with inotify.
+ */
+export const HANDOVER_FILE = '/etc/keepalived/lbbake-handover';
+
 /** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
 

@@ -1,14 +1,15 @@
 import type { Model } from '../compile/model.js';
 import { hookFiles } from './hooks.js';
+import { unitDropIns } from './units.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
 import { InternalError } from '../diagnostics/errors.js';
 import { cloudConfigText } from './cloud-config.js';
-import { AGENT_PATHS, KEEPALIVED_PIDFILE, SELINUX_BOOLEANS, SOURCES, UNITS, VRRP_TRACKER, vrrpInstanceName } from '../facts/node.js';
+import { AGENT_PATHS, HANDOVER_FILE, KEEPALIVED_PIDFILE, SELINUX_BOOLEANS, SOURCES, UNITS, VRRP_TRACKER, vrrpInstanceName } from '../facts/node.js';
 import { METRICS_PATHS } from './metrics.js';
-import { AGENT_SOURCE } from '../io/paths.js';
 import { pythonPath } from '../facts/os.js';
+import { AGENT_SOURCE } from '../io/paths.js';
 import { readFileSync } from 'node:fs';
 import {
   fillSecrets,
@@ -129,19 +130,18 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
       secrets: AGENT_PATHS.secrets,
       marker: AGENT_PATHS.marker,
       instanceData: AGENT_PATHS.instanceData,
+      handover: HANDOVER_FILE,
+      haproxySocket: m.os.haproxyStatsSocket,
       agentState: AGENT_PATHS.agentState,
       vrrpState: VRRP_TRACKER.state,
       cloudOwner: VRRP_TRACKER.cloudOwner,
       keepalivedPid: KEEPALIVED_PIDFILE,
     },
+    vip: { address: m.vip.address },
+    vrrp: { preempt: m.vrrp.preempt, advertInterval: m.vrrp.advertInterval, routerId: m.vrrp.routerId, instance: vrrpInstanceName(m.name) },
     nodes: m.nodes.map((n) => ({ name: n.name, address: n.address, priority: n.priority, state: n.state })),
     // what `lbbake-agent status` compares the node's live state with
     status: {
-      vip: m.vip.address,
-      instance: vrrpInstanceName(m.name),
-      routerId: m.vrrp.routerId,
-      advertInterval: m.vrrp.advertInterval,
-      statsSocket: m.os.haproxyStatsSocket,
       services: m.services.map((s) => s.name),
       metrics: m.metrics.enabled ? { bind: m.metrics.bind, port: m.metrics.port, paths: METRICS_PATHS } : null,
       cloud: m.vip.cloud?.provider ?? null,
@@ -177,6 +177,8 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
   for (const [k, v] of own) files.set(k, v);
   // vip.cloud: the notify_master hook that moves the VIP in the cloud's API
   for (const [k, v] of hookFiles(m)) files.set(k, v);
+  // drop-ins the OS's own units need (RHEL's haproxy.service: /dev/log in the chroot)
+  for (const [k, v] of unitDropIns(m)) files.set(k, v);
   if (opts.secrets === 'inline') {
     files.set(SECRETS_PATH.slice(1), { content: secretsJson(m), mode: '0600', owner: 'root:root' });
   }

@@ -1,6 +1,6 @@
 import type { Model, NodeModel } from '../compile/model.js';
 import { InternalError } from '../diagnostics/errors.js';
-import { haproxyAtLeast } from '../facts/os.js';
+import { metricsSupported } from '../facts/os.js';
 import { vrrpInstanceName } from '../facts/node.js';
 
 /** Where haproxy serves the metrics (lb.yaml metrics): its own exporter and keepalived's state. */
@@ -80,8 +80,8 @@ export function metricsView(m: Model, node: NodeModel):
   | false
   | { frontend: string; bind: string; table: string; paths: typeof METRICS_PATHS; exposition: string } {
   if (!m.metrics.enabled) return false;
-  // the rules refuse metrics below 2.4 (METRICS_UNSUPPORTED); this is the renderer's own guard
-  if (!haproxyAtLeast(m.os, 2, 4)) throw new InternalError(`metrics need haproxy 2.4 or later, ${m.os.id} has ${m.os.haproxyVersion.join('.')}`);
+  // the rules refuse metrics there (METRICS_UNSUPPORTED); this is the renderer's own guard
+  if (!metricsSupported(m.os)) throw new InternalError(`metrics are not supported on ${m.os.id} (haproxy ${m.os.haproxyVersion.join('.')})`);
   return {
     frontend: METRICS_FRONTEND,
     bind: `${m.metrics.bind === 'node' ? node.address : m.metrics.bind}:${m.metrics.port}`,

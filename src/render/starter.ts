@@ -32,7 +32,7 @@ const PLACEHOLDER_NODES = ['192.0.2.11', '192.0.2.12'];
 const COMMON_NOTES: Record<string, string> = {
   version: ' lbbake spec version (only 1 exists)',
   name: ' cluster name: used in file names, keepalived router_id and the image name',
-  target: ' OS of the LB nodes: debian12 | ubuntu2204 | ubuntu2404 | rocky8 | rocky9',
+  target: ' OS of the LB nodes: debian12 | debian13 | ubuntu2204 | ubuntu2404 | rocky8 | rocky9',
   vip: ' the virtual IP clients connect to; it floats between the nodes',
   vrrp: ' keepalived VRRP',
   'vrrp.routerId': ' 1..255; every cluster on one network needs its own (not 51, the copied default)',
@@ -173,7 +173,7 @@ export function starterFromEnv(env: Record<string, string | undefined>, randomPa
   changes.push({ variable: '(multicast)', what: 'the guide uses multicast VRRP, which clouds drop; using unicast between the LB nodes' });
   changes.push({ variable: '(stats)', what: 'the guide exposes stats on *:1080 with a password in the config; binding it to 127.0.0.1 without a password (set stats.password and stats.bind to change that)' });
   changes.push({ variable: '(sysctl)', what: 'the guide sets net.ipv4.ip_forward = 1; haproxy proxies and does not route, so it stays off (sysctl.ipForward: true to change)' });
-  changes.push({ variable: '(yum)', what: 'the guide installs with yum (CentOS); target.os is rocky9; set debian12, ubuntu2204, ubuntu2404 or rocky8 if your nodes run that' });
+  changes.push({ variable: '(yum)', what: 'the guide installs with yum (CentOS); target.os is rocky9; set debian12, debian13, ubuntu2204, ubuntu2404 or rocky8 if your nodes run that' });
 
   const base = defaultStarter();
   const input: LbInput = {

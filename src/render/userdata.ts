@@ -1,5 +1,6 @@
 import type { Model, NodeModel } from '../compile/model.js';
 import { hookFiles } from './hooks.js';
+import { unitDropIns } from './units.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileEntry } from './files.js';
@@ -34,6 +35,7 @@ export function userdataForNode(m: Model, node: NodeModel): string {
     writeFiles.push(writeFile(path, f, path !== m.paths.sysctlDropIn));
   }
   for (const [rel, f] of hookFiles(m)) writeFiles.push(writeFile('/' + rel, f, false));
+  for (const [rel, f] of unitDropIns(m)) writeFiles.push(writeFile('/' + rel, f, false));
   writeFiles.push({
     path: APPLY_SCRIPT,
     content: renderTemplateFile('lbbake-apply.sh.njk', {
@@ -45,6 +47,7 @@ export function userdataForNode(m: Model, node: NodeModel): string {
       selinux: m.os.selinux,
       selinuxBooleans: m.os.selinux ? [...SELINUX_BOOLEANS] : [],
       units: UNITS,
+      dropIns: unitDropIns(m).size > 0,
     }),
     owner: 'root:root',
     permissions: '0755',

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile/compile.js';
 import { RULES } from '../../src/compile/rules.js';
+import { metricsSupported, OS_FACTS, OS_IDS } from '../../src/facts/os.js';
 
 const BASE = `version: 1
 name: demo
@@ -185,9 +186,10 @@ describe('diagnostics for invalid input', () => {
     }
   });
 
-  it('metrics: off without the key; on with its defaults (127.0.0.1:8405) on every target with haproxy 2.4 or later', () => {
+  it('metrics: off without the key; on with its defaults (127.0.0.1:8405) on every target but rocky8', () => {
     expect(compile(BASE).model!.metrics).toEqual({ enabled: false });
-    for (const os of ['debian12', 'ubuntu2204', 'ubuntu2404', 'rocky9']) {
+    expect(OS_IDS.filter((os) => !metricsSupported(OS_FACTS[os]))).toEqual(['rocky8']);
+    for (const os of OS_IDS.filter((id) => id !== 'rocky8')) {
       const res = compile(edit('name: demo', `name: demo\ntarget: { os: ${os} }`) + 'metrics: {}\n');
       expect(res.diagnostics, os).toEqual([]);
       expect(res.model!.metrics).toEqual({ enabled: true, port: 8405, bind: '127.0.0.1' });

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { compile } from '../../src/compile/compile.js';
 import { CODES_BEGIN, CODES_END, codesTable } from '../../src/diagnostics/codes.js';
+import { TARGETS_BEGIN, TARGETS_END, targetsTable } from '../../src/facts/targets-table.js';
 import { ROOT } from '../helpers/cli.js';
 // @ts-expect-error plain JS module
 import { BEGIN, END, table } from '../../scripts/schema-table.mjs';
@@ -69,6 +70,13 @@ describe('README', () => {
     const b = readme.indexOf(CODES_END);
     expect(a).toBeGreaterThan(0);
     expect(readme.slice(a + CODES_BEGIN.length + 1, b), 'run npm run gen:docs').toBe(codesTable());
+  });
+
+  it('the target table is generated from src/facts/os.ts', () => {
+    const a = readme.indexOf(TARGETS_BEGIN);
+    const b = readme.indexOf(TARGETS_END);
+    expect(a).toBeGreaterThan(0);
+    expect(readme.slice(a + TARGETS_BEGIN.length + 1, b), 'run npm run gen:docs').toBe(targetsTable());
   });
 
   it('src/compile/lb-schema.ts (the source of the LbInput type) is generated from the current schema', () => {

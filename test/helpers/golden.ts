@@ -6,10 +6,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, wri
 import { dirname, join, relative } from 'node:path';
 import { compile } from '../../src/compile/compile.js';
 import type { Model } from '../../src/compile/model.js';
-import { renderNode } from '../../src/render/node.js';
+import { nodeTree } from '../../src/render/node.js';
 import { userdataForMetadata, userdataForNode } from '../../src/render/userdata.js';
 import { installedAgent, secretsUserdata } from '../../src/render/agent.js';
 import { trackerScript } from '../../src/render/hooks.js';
+import { VRRP_TRACKER } from '../../src/facts/node.js';
 import { createHash } from 'node:crypto';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -28,7 +29,9 @@ export function loadFixture(name: string): Model {
 export function generatedTree(m: Model): Map<string, string> {
   const out = new Map<string, string>();
   for (const node of m.nodes) {
-    for (const [rel, f] of renderNode(m, node)) out.set(`render/${node.name}/${rel}`, f.content);
+    for (const [rel, f] of nodeTree(m, node)) {
+      out.set(`render/${node.name}/${rel}`, `/${rel}` === VRRP_TRACKER.script ? trackerDigest(m) : f.content);
+    }
     out.set(`user-data/${node.name}.yaml`, withTrackerDigest(m, userdataForNode(m, node)));
   }
   out.set('user-data/metadata-mode.yaml', withTrackerDigest(m, withAgentDigest(m, userdataForMetadata(m))));
@@ -50,14 +53,18 @@ export function withAgentDigest(m: Model, userdata: string): string {
   return userdata.replace(block, `${indent}# (golden) the boot agent, ${agent.length} bytes, sha256 ${digest}\n`);
 }
 
-/** The same for the VRRP state tracker (agent/lbbake-vrrp-state.py), which every user-data carries. */
-export function withTrackerDigest(m: Model, userdata: string): string {
+/** One line standing for the VRRP state tracker (agent/lbbake-vrrp-state.py; its own tests cover its content). */
+function trackerDigest(m: Model): string {
   const tracker = trackerScript(m);
+  return `# (golden) the VRRP state tracker, ${tracker.length} bytes, sha256 ${createHash('sha256').update(tracker).digest('hex')}\n`;
+}
+
+/** The same as withAgentDigest for the tracker, which every user-data and render tree carries. */
+export function withTrackerDigest(m: Model, userdata: string): string {
   const indent = '      ';
-  const block = tracker.replace(/\n$/, '').split('\n').map((l) => (l === '' ? '' : indent + l)).join('\n') + '\n';
+  const block = trackerScript(m).replace(/\n$/, '').split('\n').map((l) => (l === '' ? '' : indent + l)).join('\n') + '\n';
   if (!userdata.includes(block)) throw new Error('the VRRP state tracker is not inlined in the user-data as expected');
-  const digest = createHash('sha256').update(tracker).digest('hex');
-  return userdata.replace(block, `${indent}# (golden) the VRRP state tracker, ${tracker.length} bytes, sha256 ${digest}\n`);
+  return userdata.replace(block, indent + trackerDigest(m));
 }
 
 export function readTree(dir: string): Map<string, string> {

@@ -730,10 +730,16 @@ export class NetLab {
     await waitFor(`${b.name} listening`, () => readFileSync(logPath, 'utf8').includes('listening'), { timeoutMs: 20_000, intervalMs: 50 });
   }
 
-  /** haproxy's view of a server (e.g. "UP", "DOWN", "UP 1/2") from the node's stats socket. */
+  /** One command to haproxy's stats socket in the node (python3, no socat needed); its answer. */
+  haproxyCommand(node: LbName, command: string): string {
+    const py = 'import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.settimeout(5)\ns.connect("/run/haproxy/admin.sock")\n' +
+      's.sendall(sys.argv[1].encode()+b"\\n")\nb=b""\nwhile True:\n d=s.recv(65536)\n if not d: break\n b+=d\nsys.stdout.write(b.decode())\n';
+    return this.exec(node, [PYTHON, '-c', py, command], 10_000).stdout;
+  }
+
+  /** haproxy's view of a server (e.g. "UP", "DOWN", "UP 1/2", "MAINT") from the node's stats socket. */
   serverStatus(node: LbName, backend: BackendName): string | undefined {
-    const r = this.exec(node, ['sh', '-c', 'echo "show stat" | socat stdio /run/haproxy/admin.sock'], 5_000);
-    const line = r.stdout.split('\n').find((l) => l.split(',')[1] === backend);
+    const line = this.haproxyCommand(node, 'show stat').split('\n').find((l) => l.split(',')[1] === backend);
     return line?.split(',')[17];
   }
 

@@ -36,10 +36,10 @@ describe('metrics rendering', () => {
     expect(renderKeepalived(m, m.nodes[0])).toContain('vrrp_notify_fifo_script "/usr/local/libexec/lbbake/vrrp-state state=/run/lbbake/vrrp.json"\n');
   });
 
-  it('on: the frontend on each node\'s address, /metrics guarded by the build feature, the table, the tracker told where to publish', () => {
+  it('on: the frontend on each node\'s address, haproxy\'s exporter, the table, the tracker told where to publish', () => {
     const cfg = renderHaproxy(plain, plain.nodes[1]);
     expect(cfg).toContain('frontend lbbake-metrics\n    bind 10.168.222.190:8405\n    mode http\n');
-    expect(cfg).toContain('.if feature(PROMEX)\n    http-request use-service prometheus-exporter if { path /metrics }\n.else\n');
+    expect(cfg).toContain('    http-request use-service prometheus-exporter if { path /metrics }\n');
     expect(cfg).toContain('backend lbbake-keepalived\n    stick-table type string len 16 size 32 store gpt0\n');
     expect(renderKeepalived(plain, plain.nodes[1])).toContain(
       'vrrp_notify_fifo_script "/usr/local/libexec/lbbake/vrrp-state state=/run/lbbake/vrrp.json haproxy=/run/haproxy/admin.sock table=lbbake-keepalived"\n',
@@ -77,8 +77,8 @@ describe('metrics rendering', () => {
     expect(JSON.parse(r.stdout)).toEqual([...read].sort());
   });
 
-  it.skipIf(missing(['haproxy']))('haproxy -c accepts the frontend with and without the exporter built in (the .else branch), and with the cloud metrics', () => {
-    for (const text of [renderHaproxy(cloud, cloud.nodes[0]), renderHaproxy(plain, plain.nodes[0]).replace('.if feature(PROMEX)', '.if feature(LBBAKE_NO_SUCH_FEATURE)')]) {
+  it.skipIf(missing(['haproxy']))('haproxy -c accepts the frontend, with and without the cloud metrics', () => {
+    for (const text of [renderHaproxy(cloud, cloud.nodes[0]), renderHaproxy(plain, plain.nodes[0])]) {
       expect(text).toContain('lbbake-metrics');
       const [f, done] = tempFile('haproxy.cfg', text);
       try {

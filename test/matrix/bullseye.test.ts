@@ -1,0 +1,3 @@
+import { defineSuiteTests } from './suite.js';
+
+defineSuiteTests('bullseye');
