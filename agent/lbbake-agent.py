@@ -811,11 +811,10 @@ def maintenance(cfg, argv):
 
 def record(result, name=None, source=None, reason=None):
     """Keeps what this run did for `status` (best effort: the install never depends on it)."""
-    data = {"result": result, "node": name, "source": source, "reason": reason,
-            "at": round(time.time(), 3)}
     try:
-        write_atomic(at(PATHS["agentState"]), json.dumps(data, sort_keys=True).encode("utf-8"),
-                     0o644, os.getuid(), os.getgid())
+        write_atomic(at(PATHS["agentState"]), json.dumps({
+            "result": result, "node": name, "source": source, "reason": reason}).encode("utf-8"),
+            0o644, os.getuid(), os.getgid())
     except (KeyError, OSError):
         pass
 
@@ -831,17 +830,25 @@ def read_json(key):
         return {}
 
 
-def show_stat():
-    """haproxy's `show stat` (stats socket) as one dict per line."""
-    lines = haproxy("show stat").splitlines()
-    if not lines or not lines[0].startswith("# "):
-        raise MaintError("unexpected answer to show stat")
-    return [dict(zip(lines[0][2:].split(","), x.split(","))) for x in lines[1:] if x]
+def vrrp_history(instance):
+    """This boot's state changes from keepalived's journal (when no tracker runs: metrics off)."""
+    try:
+        out = run(["journalctl", "-b", "-q", "-u", "keepalived.service", "-o", "short-unix",
+                   "--no-pager", "-n", "5000"])
+    except (OSError, RuntimeError, subprocess.TimeoutExpired):
+        return {}
+    hist = [{"at": float(m.group(1)), "state": m.group(2)} for m in re.finditer(
+        r"^(\d+\.\d+) .*\(%s\) Entering (MASTER|BACKUP|FAULT) STATE" % re.escape(instance), out, re.M)]
+    counts = {}
+    for h in hist:
+        counts[h["state"]] = counts.get(h["state"], 0) + 1
+    return {"state": hist[-1]["state"], "since": hist[-1]["at"], "transitions": counts,
+            "history": hist[-10:], "keepalived": "running"} if hist else {}
 
 
 def vrrp_sender(router_id, mine, wait):
-    """(address, priority) of the first VRRP advert for router_id from another machine heard
-    within wait seconds (a raw socket: root only), else (None, why)."""
+    """(address, priority) of the first VRRP advert for router_id from another machine within
+    wait seconds (raw socket: root only), else (None, why)."""
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
     except OSError as err:
@@ -862,99 +869,92 @@ def vrrp_sender(router_id, mine, wait):
 
 
 def gather(cfg):
-    """What `status` reports (never a secret): a dict whose "problems" lists what is wrong."""
-    st, problems = cfg.get("status", {}), []
-    agent, vr = read_json("agentState"), read_json("vrrpState")
+    """What `status` reports (never a secret); "problems" lists what is wrong."""
+    agent, vrrp, bad = read_json("agentState"), cfg["vrrp"], []
     try:
         with open(at(PATHS["marker"])) as f:
             name = f.read().strip()
     except OSError:
         name = None
     if agent.get("result") in ("fail-safe", "error"):
-        problems.append(agent.get("reason"))
+        bad.append(agent["reason"])
     elif not name:
-        problems.append("lbbake-agent has not installed this node's files in this boot, so "
-                        "keepalived does not start (journalctl -u lbbake-agent)")
+        bad.append("lbbake-agent has not installed this node's files in this boot, so keepalived "
+                   "does not start (journalctl -u lbbake-agent)")
     me = dict((n["name"], n) for n in cfg["nodes"]).get(name or agent.get("node")) or {}
     if me and os.geteuid() == 0:
         try:
             for it in prepare(cfg, me["name"]):
                 with open(at(it["path"]), "rb") as f:
                     if f.read() != it["content"]:
-                        problems.append("%s is not what lbbake installs for %s (edited? run "
-                                        "lbbake-agent again)" % (it["path"], me["name"]))
+                        bad.append("%s is not what lbbake installs for %s (edited? run "
+                                   "lbbake-agent again)" % (it["path"], me["name"]))
         except (AgentError, OSError) as err:
-            problems.append(str(err))
+            bad.append(str(err))
     try:
         with open(at(PATHS["keepalivedPid"])) as f, open("/proc/%d/comm" % int(f.read()), "rb") as c:
             alive = c.read().strip() == b"keepalived"
     except (KeyError, OSError, ValueError):
         alive = False
-    state = (vr.get("keepalived") == "running" and vr.get("state") or None) if alive else "STOP"
+    vr = read_json("vrrpState") or (vrrp_history(vrrp["instance"]) if alive else {})
+    state = (vr.get("state") if vr.get("keepalived") == "running" else None) if alive else "STOP"
     if not alive:
-        problems.append("keepalived is not running: this node cannot take the VIP")
-    elif not state:
-        problems.append("no VRRP state from lbbake's tracker in %s" % PATHS.get("vrrpState"))
+        bad.append("keepalived is not running: this node cannot take the VIP")
     elif state == "FAULT":
-        problems.append("VRRP is in FAULT: the haproxy check fails on this node")
-    vip, vrrp = cfg["vip"]["address"], cfg["vrrp"]
+        bad.append("VRRP is in FAULT: the haproxy check fails on this node")
+    vip = cfg["vip"]["address"]
     try:
         here = vip in own_addresses()
     except (OSError, RuntimeError, subprocess.TimeoutExpired):
         here = None
     holder = {"node": me.get("name"), "address": me.get("address")} if here else {}
     if not here and alive:
-        addr, prio = vrrp_sender(vrrp["routerId"], [me.get("address")],
-                                 min(3.0, 1.5 * vrrp["advertInterval"]))
+        addr, prio = vrrp_sender(vrrp["routerId"], [me.get("address")], min(3.0, 1.5 * vrrp["advertInterval"]))
         holder = {"node": ([n["name"] for n in cfg["nodes"] if n["address"] == addr] or [None])[0],
                   "address": addr, "priority": prio} if addr else {"unknown": prio}
     if here and state != "MASTER":
-        problems.append("this node holds the VIP but is not MASTER")
+        bad.append("this node holds the VIP but is not MASTER")
     if state == "MASTER" and here is False:
-        problems.append("MASTER, but the VIP is not on this node")
+        bad.append("MASTER, but the VIP is not on this node")
     services = []
     try:
-        rows = show_stat()
-    except MaintError as err:
+        lines = haproxy("show stat").splitlines()
+        rows = [dict(zip(lines[0][2:].split(","), x.split(","))) for x in lines[1:] if x]
+    except (MaintError, IndexError) as err:
         rows = []
-        problems.append(str(err))
-    for svc in st["services"] if rows else []:
+        bad.append(str(err) or "haproxy's show stat gave no answer")
+    for svc in cfg["status"]["services"] if rows else []:
         servers = [{"name": r.get("svname"), "address": r.get("addr"), "status": r.get("status"),
-                    "check": r.get("check_status"), "detail": r.get("last_chk")}
-                   for r in rows if r.get("pxname") == svc and r.get("svname") not in ("FRONTEND", "BACKEND")]
+                    "check": r.get("check_status"), "detail": r.get("last_chk")} for r in rows
+                   if r.get("pxname") == svc and r.get("svname") not in ("FRONTEND", "BACKEND")]
         services.append({"name": svc, "servers": servers})
-        down = ["%s/%s is %s: check %s %s" % (svc, x["name"], x["status"], x["check"], x["detail"])
-                for x in servers if not (x["status"] or "").startswith("UP")]
-        problems.extend(d.strip() for d in down)
+        down = ["%(name)s is %(status)s: check %(check)s %(detail)s" % x for x in servers
+                if not (x["status"] or "").startswith("UP")]
+        bad.extend("%s/%s" % (svc, d.strip()) for d in down)
         if servers and len(down) == len(servers):
-            problems.append("%s has no server UP: its clients get no answer" % svc)
-    m, metrics = st.get("metrics"), []
-    if m and (me or m["bind"] != "node"):
-        host = me.get("address") if m["bind"] == "node" else m["bind"]
-        metrics = ["http://%s:%s%s" % (host, m["port"], p) for p in sorted(m["paths"].values())]
+            bad.append("%s has no server UP: its clients get no answer" % svc)
     rep = {"cluster": cfg["cluster"], "node": me.get("name"), "resolvedFrom": agent.get("source"),
-           "vrrp": {"instance": vrrp.get("instance"), "state": state, "priority": vr.get("priority"),
-                    "since": vr.get("since"), "keepalived": "running" if alive else "not running",
+           "vrrp": {"instance": vrrp["instance"], "state": state,
+                    "priority": vr.get("priority", me.get("priority")), "since": vr.get("since"),
+                    "keepalived": "running" if alive else "not running",
                     "transitions": vr.get("transitions", {}), "history": vr.get("history", []),
-                    "handedOver": os.path.exists(at(PATHS.get("handover", "/nonexistent")))},
-           "vip": {"address": vip, "here": here, "holder": holder},
-           "services": services, "metrics": metrics, "problems": problems}
-    if st.get("cloud"):
+                    "handedOver": os.path.exists(at(PATHS["handover"]))},
+           "vip": {"address": vip, "here": here, "holder": holder}, "services": services, "problems": bad}
+    if cfg["status"]["cloud"]:
         c = read_json("cloudOwner")
-        rep["cloud"] = {"provider": st["cloud"], "owner": c.get("owner"), "checked": c.get("checked")}
+        rep["cloud"] = {"provider": cfg["status"]["cloud"], "owner": c.get("owner"), "checked": c.get("checked")}
         if state == "MASTER" and c.get("owner") is False:
-            problems.append("MASTER, but the %s check found the VIP routed elsewhere" % st["cloud"])
+            bad.append("MASTER, but the cloud check found the VIP routed elsewhere")
     return rep
-
-
-def t(ts):
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
 
 
 def status(cfg, as_json):
     """`lbbake-agent status [--json]`: read-only. Exit 0 when nothing is wrong, else 1."""
     rep = gather(cfg)
     v, h = rep["vrrp"], rep["vip"]["holder"]
+
+    def t(ts):
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
     out = ["cluster %s, node %s" % (rep["cluster"], rep["node"] or "unknown") +
            (" (resolved from %s)" % rep["resolvedFrom"] if rep["resolvedFrom"] else ""),
            "VRRP     %s, priority %s, since %s (%s; keepalived %s)%s" % (
@@ -967,17 +967,14 @@ def status(cfg, as_json):
         out.append("service  " + svc["name"])
         out.extend("  %-12s %-21s %-6s %s %s" % (x["name"], x["address"], x["status"], x["check"],
                                                 x["detail"]) for x in svc["servers"])
-    out.extend("change   %s %s (priority %s)" % (t(c.get("at")), c.get("state"), c.get("priority"))
-               for c in v["history"][-5:])
-    out.extend("metrics  " + u for u in rep["metrics"])
+    out.extend("change   %s %s" % (t(c["at"]), c["state"]) for c in v["history"][-5:])
     if "cloud" in rep:
-        out.append("cloud    %(provider)s: VIP routed here: %(owner)s" % rep["cloud"] +
-                   " (checked %s)" % t(rep["cloud"]["checked"]))
-    out.append("problems " + ("none" if not rep["problems"] else "%d" % len(rep["problems"])))
-    out.extend("  - %s" % p for p in rep["problems"])
-    text = json.dumps(rep, indent=2, sort_keys=True) if as_json else "\n".join(out)
-    sys.stdout.write(text + "\n")
-    return EXIT_OK if not rep["problems"] else 1
+        out.append("cloud    %s: VIP routed here: %s (checked %s)" % (
+            rep["cloud"]["provider"], rep["cloud"]["owner"], t(rep["cloud"]["checked"])))
+    out.append("problems %s" % (len(rep["problems"]) or "none"))
+    out.extend("  - " + p for p in rep["problems"])
+    sys.stdout.write((json.dumps(rep, indent=2, sort_keys=True) if as_json else "\n".join(out)) + "\n")
+    return 1 if rep["problems"] else EXIT_OK
 
 
 def main(argv):
