@@ -1,39 +1,9 @@
 #!/usr/bin/python3
-"""lbbake boot agent: find out which LB node this machine is and install that node's files.
-
-Name resolution, first answer wins (each source tried logs one line):
-  1. override file /etc/lbbake/node-name (operators, tests)
-  2. instance metadata, key from cluster.json: EC2 (IMDSv2 instance tags), GCE (instance
-     attributes), Azure (compute tagsList), OpenStack (meta_data.json "meta"), NoCloud
-     (cloud-init query ds.meta_data, else /run/cloud-init/instance-data.json)
-  3. this machine's IPv4 addresses matched against the nodes' addresses
-A value is accepted only if it equals one of the cluster's node names; anything else is
-logged (escaped, truncated) and ignored. All cluster data comes from cluster.json.
-A name from 1. or 2. must also have its nodes[].address on this machine (when `ip` can list
-the addresses): otherwise this node could send VRRP from a wrong address and become a
-second MASTER, so that is a fail-safe case too.
-
-Then the node's pre-rendered files are installed atomically (secrets filled in from
-/etc/lbbake/secrets.json), services whose files changed are reloaded, and /run/lbbake/node
-records the success for this boot. `--check` (keepalived's ExecStartPre) exits 0 only
-after such a success, so a node that does not know its name never starts keepalived and
-never takes the VIP.
-
-`status [--json]` reports, read-only, what this node is and does: its name and how it was
-found, VRRP state and priority (from lbbake's VRRP state tracker, which keepalived runs), who
-holds the VIP, haproxy's view of every server, the last state changes, and what is wrong.
-
-Exit codes: 0 installed (or nothing to change); 1 no node name (fail-safe);
-2 cannot install (missing secret, broken data, write error). status: 0 nothing wrong, 1 problems.
-
-Maintenance (README "Day 2"): drain|undrain SERVER [--service S] [--wait SECONDS]
-[--shutdown-sessions] sets a server to maint/ready in this node's haproxy (stats socket);
-SERVER is a name, SERVICE/SERVER or IPv4[:port]. handover|takeback [--wait SECONDS] [--node N]
-writes/removes keepalived's track file (priority 1, or FAULT without preempt) and waits for
-the VIP to move. Exit 0 done, 1 not confirmed in time, 2 error.
-Environment (tests, operators): LBBAKE_ROOT, LBBAKE_{EC2,GCE,AZURE,OPENSTACK}_URL,
-LBBAKE_TIMEOUT (s per request), LBBAKE_ATTEMPTS, LBBAKE_ROUNDS, LBBAKE_ROUND_PAUSE,
-LBBAKE_SOURCES (comma-separated subset, in order). LBBAKE_ROOT moves files, not the socket.
+"""lbbake boot agent: finds which LB node this machine is (override file, instance metadata,
+its own addresses; only a name of this cluster whose address is on this machine counts) and
+installs that node's files, else fails safe: `--check` (keepalived's ExecStartPre) lets
+keepalived start only after an install in this boot. Also `status [--json]`, `drain`/`undrain`,
+`handover`/`takeback`. Sources, files, exit codes, environment: docs/agent.md.
 Python 3.6+ standard library only.
 """
 
@@ -442,38 +412,74 @@ class Secrets(object):
         return self.values.get(name)
 
 
+def fill_node(text, node, prefix):
+    """A template's text for one node (cluster.json "nodes" row): a line holding a list's
+    placeholder is repeated once per item (the first list on the line; none: the line goes),
+    then every other placeholder is replaced by the node's value. The generator checks that
+    this gives exactly `lbbake render --node` for every node."""
+    out = []
+    for line in text.split("\n"):
+        lists = [k for k, v in node.items() if isinstance(v, list) and prefix + k + "@@" in line]
+        copies = [line.replace(prefix + lists[0] + "@@", str(item)) for item in node[lists[0]]] \
+            if lists else [line]
+        for copy in copies:
+            for k, v in node.items():
+                if not isinstance(v, list):
+                    copy = copy.replace(prefix + k + "@@", str(v))
+            out.append(copy)
+    return "\n".join(out)
+
+
 def fill_secrets(text, cfg, secrets, path):
     spec = cfg.get("secrets", {})
-    for name, s in spec.get("values", {}).items():
-        if s["placeholder"] not in text:
+    prefix = spec.get("placeholderPrefix")
+    for name, pattern in spec.get("patterns", {}).items():
+        placeholder = prefix + name + "@@"
+        if placeholder not in text:
             continue
         value = secrets.get(name)
         if not isinstance(value, str):
             raise AgentError("%s needs secret %s, which %s does not hold (regenerate it with "
                              "lbbake gen-userdata lb.yaml --secrets-only)" % (path, name, PATHS["secrets"]))
-        if not re.fullmatch(s["pattern"], value):
+        if not re.fullmatch(pattern, value):
             raise AgentError("secret %s in %s is malformed (%d characters); regenerate the file "
                              "with lbbake gen-userdata lb.yaml --secrets-only" % (
                                  name, PATHS["secrets"], len(value)))
-        text = text.replace(s["placeholder"], value)
-    prefix = spec.get("placeholderPrefix")
+        text = text.replace(placeholder, value)
     if prefix and prefix in text:
         raise AgentError("%s still holds a placeholder %s...; this agent does not know that "
                          "secret (regenerate the image or user-data)" % (path, prefix))
     return text
 
 
+def source_of(entry, name):
+    """Where node `name`'s copy of a cluster.json "files" entry lies under the data dir."""
+    where = {"shared": "shared", "template": "template", "node": "nodes/" + name}.get(entry["from"])
+    if where is None:
+        raise AgentError("%s: unknown source %s in %s (reinstall the lbbake files)" % (
+            entry["path"], shown(entry["from"]), CLUSTER_FILE))
+    return at(PATHS["dataDir"] + "/" + where + entry["path"])
+
+
 def prepare(cfg, name):
-    """Every file of node `name`, read, secrets filled in, owner resolved. Nothing is written."""
+    """Every file of node `name`, read, node values and secrets filled in, owner resolved.
+    Nothing is written."""
     secrets = Secrets()
+    node = [n for n in cfg["nodes"] if n["name"] == name][0]
     items = []
-    for entry in cfg["files"][name]:
-        src = at(PATHS["dataDir"] + "/" + entry["source"])
+    for entry in cfg["files"]:
+        src = source_of(entry, name)
         try:
             with open(src, "rb") as f:
                 text = f.read().decode("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise AgentError("cannot read %s: %s (reinstall the lbbake files)" % (src, err))
+        if entry["from"] == "template":
+            prefix = cfg["nodePlaceholderPrefix"]
+            text = fill_node(text, node, prefix)
+            if prefix in text:
+                raise AgentError("%s still holds a placeholder %s... after filling in node %s "
+                                 "(regenerate the user-data or image)" % (entry["path"], prefix, name))
         text = fill_secrets(text, cfg, secrets, entry["path"])
         try:
             uid = pwd.getpwnam(entry["owner"]).pw_uid
@@ -607,8 +613,9 @@ def load_cluster():
     path = at(CLUSTER_FILE)
     with open(path, "rb") as f:
         cfg = json.loads(f.read().decode("utf-8"))
-    if not isinstance(cfg, dict) or cfg.get("format") != 1:
-        raise ValueError("unknown format")
+    if not isinstance(cfg, dict) or cfg.get("format") != 2:
+        raise ValueError("unknown format (this agent reads format 2: regenerate the user-data "
+                         "or image with the lbbake that made this agent)")
     for key in ("cluster", "metadataKey", "nodes", "files", "paths"):
         if key not in cfg:
             raise ValueError("missing %s" % key)
@@ -809,172 +816,97 @@ def maintenance(cfg, argv):
         return 2
 
 
-def record(result, name=None, source=None, reason=None):
-    """Keeps what this run did for `status` (best effort: the install never depends on it)."""
+def record(*what):
+    """For `status` (best effort): result, node, source, why."""
     try:
-        write_atomic(at(PATHS["agentState"]), json.dumps({
-            "result": result, "node": name, "source": source, "reason": reason}).encode("utf-8"),
-            0o644, os.getuid(), os.getgid())
+        write_atomic(at(PATHS["agentState"]), json.dumps(what).encode(), 0o644, os.getuid(), os.getgid())
     except (KeyError, OSError):
         pass
 
 
-# ---------------------------------------------------------------------------- status
+def status(cfg, as_json):
+    """Read-only: this node's name, VRRP state, VIP holder, servers, state changes and problems
+    (exit 1 if any). State from lbbake's tracker (metrics on), else keepalived's journal."""
+    vrrp, vip, bad = cfg["vrrp"], cfg["vip"]["address"], []
 
-def read_json(key):
-    try:
-        with open(at(PATHS[key]), "rb") as f:
-            data = json.loads(f.read().decode("utf-8"))
-        return data if isinstance(data, dict) else {}
-    except (KeyError, OSError, ValueError):
-        return {}
-
-
-def vrrp_history(instance):
-    """This boot's state changes from keepalived's journal (when no tracker runs: metrics off)."""
-    try:
-        out = run(["journalctl", "-b", "-q", "-u", "keepalived.service", "-o", "short-unix",
-                   "--no-pager", "-n", "5000"])
-    except (OSError, RuntimeError, subprocess.TimeoutExpired):
-        return {}
-    hist = [{"at": float(m.group(1)), "state": m.group(2)} for m in re.finditer(
-        r"^(\d+\.\d+) .*\(%s\) Entering (MASTER|BACKUP|FAULT) STATE" % re.escape(instance), out, re.M)]
-    counts = {}
-    for h in hist:
-        counts[h["state"]] = counts.get(h["state"], 0) + 1
-    return {"state": hist[-1]["state"], "since": hist[-1]["at"], "transitions": counts,
-            "history": hist[-10:], "keepalived": "running"} if hist else {}
-
-
-def vrrp_sender(router_id, mine, wait):
-    """(address, priority) of the first VRRP advert for router_id from another machine within
-    wait seconds (raw socket: root only), else (None, why)."""
-    try:
-        s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)
-    except OSError as err:
-        return None, "cannot listen for VRRP adverts: %s" % describe(err)
-    end = time.time() + wait
-    try:
-        while time.time() < end:
-            s.settimeout(max(0.05, end - time.time()))
-            data, peer = s.recvfrom(2048)
-            i = (data[0] & 15) * 4
-            if len(data) > i + 2 and data[i + 1] == router_id and peer[0] not in mine:
-                return peer[0], data[i + 2]
-    except socket.timeout:
-        pass
-    finally:
-        s.close()
-    return None, "no VRRP advert heard in %gs" % wait
-
-
-def gather(cfg):
-    """What `status` reports (never a secret); "problems" lists what is wrong."""
-    agent, vrrp, bad = read_json("agentState"), cfg["vrrp"], []
-    try:
-        with open(at(PATHS["marker"])) as f:
-            name = f.read().strip()
-    except OSError:
-        name = None
-    if agent.get("result") in ("fail-safe", "error"):
-        bad.append(agent["reason"])
-    elif not name:
-        bad.append("lbbake-agent has not installed this node's files in this boot, so keepalived "
-                   "does not start (journalctl -u lbbake-agent)")
-    me = dict((n["name"], n) for n in cfg["nodes"]).get(name or agent.get("node")) or {}
-    if me and os.geteuid() == 0:
+    def load(key, default):
         try:
-            for it in prepare(cfg, me["name"]):
-                with open(at(it["path"]), "rb") as f:
-                    if f.read() != it["content"]:
-                        bad.append("%s is not what lbbake installs for %s (edited? run "
-                                   "lbbake-agent again)" % (it["path"], me["name"]))
-        except (AgentError, OSError) as err:
-            bad.append(str(err))
+            with open(at(PATHS[key])) as f:
+                return json.load(f)
+        except (KeyError, OSError, ValueError):
+            return default
+    result, name, source, why = (load("agentState", []) + [None] * 4)[:4]
+    if result != "installed":
+        bad.append(why or "lbbake-agent installed nothing in this boot (journalctl -u lbbake-agent)")
+    me = dict((n["name"], n) for n in cfg["nodes"]).get(name, {})
     try:
         with open(at(PATHS["keepalivedPid"])) as f, open("/proc/%d/comm" % int(f.read()), "rb") as c:
-            alive = c.read().strip() == b"keepalived"
+            alive = c.read() == b"keepalived\n"
     except (KeyError, OSError, ValueError):
         alive = False
-    vr = read_json("vrrpState") or (vrrp_history(vrrp["instance"]) if alive else {})
-    state = (vr.get("state") if vr.get("keepalived") == "running" else None) if alive else "STOP"
-    if not alive:
-        bad.append("keepalived is not running: this node cannot take the VIP")
-    elif state == "FAULT":
-        bad.append("VRRP is in FAULT: the haproxy check fails on this node")
-    vip = cfg["vip"]["address"]
+    vr = load("vrrpState", None)
+    if vr is None:
+        try:
+            out = run(["journalctl", "-b", "-q", "-u", "keepalived", "-o", "short-unix", "-n", "5000"])
+        except (OSError, RuntimeError, subprocess.TimeoutExpired):
+            out = ""
+        hist = [{"at": float(t), "state": st} for t, st in re.findall(
+            r"^(\d+\.\d+) .*\(%s\) Entering (\w+) STATE" % vrrp["instance"], out, re.M)]
+        vr = dict(hist[-1:] and {"state": hist[-1]["state"], "since": hist[-1]["at"]}, history=hist[-10:],
+                  keepalived="running")
+    state = (vr.get("state") if vr["keepalived"] == "running" else None) if alive else "STOP"
+    if state in ("STOP", "FAULT"):
+        bad.append("VRRP %s (STOP: keepalived is not running; FAULT: its haproxy check fails)" % state)
     try:
         here = vip in own_addresses()
     except (OSError, RuntimeError, subprocess.TimeoutExpired):
         here = None
-    holder = {"node": me.get("name"), "address": me.get("address")} if here else {}
-    if not here and alive:
-        addr, prio = vrrp_sender(vrrp["routerId"], [me.get("address")], min(3.0, 1.5 * vrrp["advertInterval"]))
-        holder = {"node": ([n["name"] for n in cfg["nodes"] if n["address"] == addr] or [None])[0],
-                  "address": addr, "priority": prio} if addr else {"unknown": prio}
-    if here and state != "MASTER":
-        bad.append("this node holds the VIP but is not MASTER")
-    if state == "MASTER" and here is False:
-        bad.append("MASTER, but the VIP is not on this node")
-    services = []
+    holder = me
+    if not here:
+        try:
+            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)  # VRRP adverts (root)
+            s.settimeout(min(3.0, 1.5 * vrrp["advertInterval"]))
+            while True:
+                data, peer = s.recvfrom(2048)
+                i = (data[0] & 15) * 4
+                if data[i + 1:i + 2] == bytes([vrrp["routerId"]]):
+                    holder = dict(([n for n in cfg["nodes"] if n["address"] == peer[0]] or [{"address": peer[0]}])[0],
+                                  priority=data[i + 2])
+                    break
+        except OSError as err:
+            holder = {"name": "unknown (no VRRP advert heard: %s)" % describe(err)}
+    if bool(here) != (state == "MASTER"):
+        bad.append("VIP %s on this node: %s, VRRP %s" % (vip, here, state))
+    rows, services = [], []
     try:
         lines = haproxy("show stat").splitlines()
-        rows = [dict(zip(lines[0][2:].split(","), x.split(","))) for x in lines[1:] if x]
+        rows = [dict(zip(lines[0][2:].split(","), x.split(","))) for x in lines[1:]]
     except (MaintError, IndexError) as err:
-        rows = []
-        bad.append(str(err) or "haproxy's show stat gave no answer")
-    for svc in cfg["status"]["services"] if rows else []:
-        servers = [{"name": r.get("svname"), "address": r.get("addr"), "status": r.get("status"),
-                    "check": r.get("check_status"), "detail": r.get("last_chk")} for r in rows
-                   if r.get("pxname") == svc and r.get("svname") not in ("FRONTEND", "BACKEND")]
+        bad.append(str(err))
+    for svc in cfg["status"]["services"]:
+        servers = [{"name": r["svname"], "address": r["addr"], "status": r["status"], "check": "%s %s" % (
+            r["check_status"], r["last_chk"])} for r in rows if r.get("pxname") == svc and r["svname"] not in (
+            "FRONTEND", "BACKEND")]
         services.append({"name": svc, "servers": servers})
-        down = ["%(name)s is %(status)s: check %(check)s %(detail)s" % x for x in servers
-                if not (x["status"] or "").startswith("UP")]
-        bad.extend("%s/%s" % (svc, d.strip()) for d in down)
-        if servers and len(down) == len(servers):
-            bad.append("%s has no server UP: its clients get no answer" % svc)
-    rep = {"cluster": cfg["cluster"], "node": me.get("name"), "resolvedFrom": agent.get("source"),
-           "vrrp": {"instance": vrrp["instance"], "state": state,
-                    "priority": vr.get("priority", me.get("priority")), "since": vr.get("since"),
-                    "keepalived": "running" if alive else "not running",
-                    "transitions": vr.get("transitions", {}), "history": vr.get("history", []),
-                    "handedOver": os.path.exists(at(PATHS["handover"]))},
-           "vip": {"address": vip, "here": here, "holder": holder}, "services": services, "problems": bad}
-    if cfg["status"]["cloud"]:
-        c = read_json("cloudOwner")
-        rep["cloud"] = {"provider": cfg["status"]["cloud"], "owner": c.get("owner"), "checked": c.get("checked")}
-        if state == "MASTER" and c.get("owner") is False:
-            bad.append("MASTER, but the cloud check found the VIP routed elsewhere")
-    return rep
-
-
-def status(cfg, as_json):
-    """`lbbake-agent status [--json]`: read-only. Exit 0 when nothing is wrong, else 1."""
-    rep = gather(cfg)
-    v, h = rep["vrrp"], rep["vip"]["holder"]
-
-    def t(ts):
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else "-"
-    out = ["cluster %s, node %s" % (rep["cluster"], rep["node"] or "unknown") +
-           (" (resolved from %s)" % rep["resolvedFrom"] if rep["resolvedFrom"] else ""),
-           "VRRP     %s, priority %s, since %s (%s; keepalived %s)%s" % (
-               v["state"], v["priority"], t(v["since"]), v["instance"], v["keepalived"],
-               "; handed over until lbbake-agent takeback" if v["handedOver"] else ""),
-           "VIP      %s held by %s" % (rep["vip"]["address"], "this node" if rep["vip"]["here"] else
-                                       "%(node)s (%(address)s, priority %(priority)s)" % h if "priority" in h
-                                       else "unknown (%s)" % h.get("unknown", "keepalived is not running"))]
-    for svc in rep["services"]:
-        out.append("service  " + svc["name"])
-        out.extend("  %-12s %-21s %-6s %s %s" % (x["name"], x["address"], x["status"], x["check"],
-                                                x["detail"]) for x in svc["servers"])
-    out.extend("change   %s %s" % (t(c["at"]), c["state"]) for c in v["history"][-5:])
-    if "cloud" in rep:
-        out.append("cloud    %s: VIP routed here: %s (checked %s)" % (
-            rep["cloud"]["provider"], rep["cloud"]["owner"], t(rep["cloud"]["checked"])))
-    out.append("problems %s" % (len(rep["problems"]) or "none"))
-    out.extend("  - " + p for p in rep["problems"])
+        bad += ["%s/%s is %s: %s" % (svc, x["name"], x["status"], x["check"]) for x in servers
+                if not x["status"].startswith("UP")]
+    prio = vr.get("priority", me.get("priority"))
+    rep = {"cluster": cfg["cluster"], "node": name, "resolvedFrom": source, "services": services,
+           "vrrp": {"state": state, "priority": prio, "since": vr.get("since"), "history": vr.get("history", []),
+                    "keepalived": "running" if alive else "not running"},
+           "vip": {"address": vip, "here": here, "holder": holder}, "problems": bad}
+    out = ["cluster %s, node %s (resolved from %s)" % (cfg["cluster"], name or "unknown", source or "-"),
+           "VRRP     %s, priority %s, keepalived %s" % (state, prio, rep["vrrp"]["keepalived"]),
+           "VIP      %s held by %s" % (vip, "this node" if here else "%s (%s, priority %s)" % (
+               holder.get("name"), holder.get("address"), holder.get("priority")))]
+    for svc in services:
+        out += ["service  " + svc["name"]] + ["  %(name)-12s %(address)-21s %(status)-6s %(check)s" % x
+                                              for x in svc["servers"]]
+    out += ["change   %s %s" % (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c["at"])), c["state"])
+            for c in rep["vrrp"]["history"][-5:]]
+    out += ["problems %s" % (len(bad) or "none")] + ["  - " + p for p in bad]
     sys.stdout.write((json.dumps(rep, indent=2, sort_keys=True) if as_json else "\n".join(out)) + "\n")
-    return 1 if rep["problems"] else EXIT_OK
+    return 1 if bad else EXIT_OK
 
 
 def main(argv):
@@ -1000,7 +932,7 @@ def main(argv):
     if name is None:
         set_marker(None)
         log(fail_safe_message(cfg))
-        record("fail-safe", reason=fail_safe_message(cfg))
+        record("fail-safe", None, None, fail_safe_message(cfg))
         return EXIT_NO_NAME
     node = [n for n in cfg["nodes"] if n["name"] == name][0]
     if source != "address":

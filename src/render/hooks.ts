@@ -41,14 +41,15 @@ export function hookScript(provider: 'aws' | 'gce'): string {
 
 /**
  * The command keepalived.conf's vrrp_notify_fifo_script runs (keepalived appends the FIFO): the
- * tracker with where it keeps the state, and with metrics on the stats socket and table it
- * publishes into; with vip.cloud also the file a cloud ownership check writes.
+ * tracker with where it keeps the state and the stats socket and table it publishes into; with
+ * vip.cloud also the file a cloud ownership check writes. The tracker runs only with metrics.
  */
 export function trackerCommand(m: Model): string {
   return [
     VRRP_TRACKER.script,
     `state=${VRRP_TRACKER.state}`,
-    ...(m.metrics.enabled ? [`haproxy=${m.os.haproxyStatsSocket}`, `table=${METRICS_TABLE}`] : []),
+    `haproxy=${m.os.haproxyStatsSocket}`,
+    `table=${METRICS_TABLE}`,
     ...(m.vip.cloud ? [`cloud=${VRRP_TRACKER.cloudOwner}`] : []),
   ].join(' ');
 }
@@ -62,13 +63,13 @@ export function trackerScript(m: Model): string {
 }
 
 /**
- * The scripts keepalived runs, as root-owned files (root-relative path → entry): the VRRP state
- * tracker (every node), and with vip.cloud the hook its notify_master runs. For `render --node`,
+ * The scripts keepalived runs, as root-owned files (root-relative path → entry): with metrics the
+ * VRRP state tracker, with vip.cloud the hook its notify_master runs. For `render --node`,
  * user-data and images.
  */
 export function hookFiles(m: Model): FileSet {
   const files: FileSet = new Map();
-  files.set(VRRP_TRACKER.script.slice(1), { content: trackerScript(m), mode: '0755', owner: 'root:root' });
+  if (m.metrics.enabled) files.set(VRRP_TRACKER.script.slice(1), { content: trackerScript(m), mode: '0755', owner: 'root:root' });
   const c = m.vip.cloud;
   if (c) files.set(c.hook.slice(1), { content: hookScript(c.provider), mode: '0755', owner: 'root:root' });
   return files;

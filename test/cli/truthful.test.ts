@@ -128,9 +128,8 @@ describe('render writes everything keepalived.conf runs', () => {
     const r = await run(['render', lb, '--node', 'lb-0', '-o', out]);
     expect(r.code, r.stderr).toBe(0);
     const conf = readFileSync(join(out, 'etc/keepalived/keepalived.conf'), 'utf8');
-    const called = [...conf.matchAll(/^\s*(?:notify_master|script|vrrp_notify_fifo_script)\s+"(\/\S+)/gm)].map((m) => m[1]);
+    const called = [...conf.matchAll(/^\s*(?:notify_master|script)\s+"(\/\S+)/gm)].map((m) => m[1]);
     expect(called).toContain('/usr/local/libexec/lbbake/vip-move-aws');
-    expect(called).toContain('/usr/local/libexec/lbbake/vrrp-state');
     for (const p of called.filter((c) => c.startsWith('/usr/local/'))) {
       expect(statSync(join(out, p)).mode & 0o777).toBe(0o755);
     }

@@ -186,7 +186,7 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     expect(await holdsVip(lb1), 'lb-1 does not hold the VIP').toBe(false);
     // lbbake-agent status on the booted nodes: roles as keepalived has them, VIP holder, node name from meta-data
     expect(await status(lb0)).toMatchObject({ node: 'lb-0', resolvedFrom: 'nocloud', vrrp: { state: 'MASTER', keepalived: 'running' }, vip: { here: true } });
-    expect(await status(lb1)).toMatchObject({ node: 'lb-1', resolvedFrom: 'nocloud', vrrp: { state: 'BACKUP', keepalived: 'running' }, vip: { here: false, holder: { node: 'lb-0' } } });
+    expect(await status(lb1)).toMatchObject({ node: 'lb-1', resolvedFrom: 'nocloud', vrrp: { state: 'BACKUP', keepalived: 'running' }, vip: { here: false, holder: { name: 'lb-0' } } });
 
     // Round robin shows all three within a few requests once haproxy has every server UP. Under
     // emulation a TLS health check can time out and mark a server DOWN for a moment, so after 12
@@ -212,7 +212,7 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     recordFigure('failover-haproxy-stop', failover, `(outage: first failed probe -> answer via lb-1; ${(over.t - tStop).toFixed(1)} s after the ssh command was issued)`);
     expect(failover).toBeLessThanOrEqual(FAILOVER_BUDGET_S);
     expect(await status(lb1)).toMatchObject({ vrrp: { state: 'MASTER' }, vip: { here: true } });
-    expect(await status(lb0)).toMatchObject({ vrrp: { state: 'FAULT' }, vip: { here: false, holder: { node: 'lb-1' } } });
+    expect(await status(lb0)).toMatchObject({ vrrp: { state: 'FAULT' }, vip: { here: false, holder: { name: 'lb-1' } } });
 
     const tStart = Date.now() / 1000;
     const start = await ssh(lb0, 'systemctl start haproxy.service');

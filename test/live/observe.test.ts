@@ -24,10 +24,9 @@ const target = (n: LbName) => `${addr(n)}:8405`;
 interface Status {
   node: string | null;
   resolvedFrom: string | null;
-  vrrp: { state: string | null; priority: number | null; since: number | null; keepalived: string; transitions: Record<string, number>; history: Array<{ state: string }> };
-  vip: { address: string; here: boolean | null; holder: { node?: string | null; address?: string; priority?: number } | null };
+  vrrp: { state: string | null; priority: number | null; since: number | null; keepalived: string; history: Array<{ at: number; state: string }> };
+  vip: { address: string; here: boolean | null; holder: { name?: string | null; address?: string; priority?: number } };
   services: Array<{ name: string; servers: Array<{ name: string; status: string; check: string }> }>;
-  metrics: string[];
   problems: string[];
 }
 
@@ -147,25 +146,28 @@ describe.skipIf(reason)('seeing the pair: Prometheus metrics and lbbake-agent st
     expect(s0.node).toBe('lb-0');
     expect(s0.resolvedFrom).toBe('address');
     expect(s0.vrrp).toMatchObject({ state: 'MASTER', priority: 250, keepalived: 'running' });
-    expect(s0.vip).toMatchObject({ here: true, holder: { node: 'lb-0' } });
+    expect(s0.vip).toMatchObject({ here: true, holder: { name: 'lb-0', address: addr('lb-0') } });
     expect(s1.vrrp).toMatchObject({ state: 'BACKUP', priority: 249, keepalived: 'running' });
-    expect(s1.vip).toMatchObject({ here: false, holder: { node: 'lb-0', address: addr('lb-0'), priority: 250 } });
+    expect(s1.vip).toMatchObject({ here: false, holder: { name: 'lb-0', address: addr('lb-0'), priority: 250 } });
+    expect(s1.vrrp.history.map((h) => h.state).slice(-1)).toEqual(['BACKUP']);
+    expect(s1.vrrp.history.map((h) => h.state)).not.toContain('MASTER');
     for (const s of [s0, s1]) {
       expect(s.problems).toEqual([]);
       expect(s.services).toHaveLength(1);
       expect(s.services[0].servers.map((x) => `${x.name} ${x.status}`)).toEqual(['m0 UP', 'm1 UP', 'm2 UP']);
     }
-    expect(s0.metrics).toEqual([`http://${target('lb-0')}/metrics`, `http://${target('lb-0')}/metrics/keepalived`]);
     // the text form says the same; exit 0 when nothing is wrong
     const t0 = agent('lb-0', ['status']);
     expect(t0.status).toBe(0);
     expect(t0.stdout).toMatch(/^cluster lab, node lb-0 \(resolved from address\)$/m);
-    expect(t0.stdout).toMatch(/^VRRP +MASTER, priority 250,/m);
+    expect(t0.stdout).toMatch(/^VRRP +MASTER, priority 250, keepalived running$/m);
+    expect(t0.stdout).toMatch(/^change +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d BACKUP\nchange +\S+ \S+ MASTER$/m);
+    expect(t0.stdout).toMatch(/^service +kubernetes-apiserver\n  m0 +198\.18\.0\.21:6443 +UP +L7OK/m);
     expect(t0.stdout).toMatch(new RegExp(`^VIP +${m.vip.address.replace(/\./g, '\\.')} held by this node$`, 'm'));
     expect(t0.stdout).toMatch(/^problems none$/m);
     const t1 = agent('lb-1', ['status']);
     expect(t1.status).toBe(0);
-    expect(t1.stdout).toMatch(/^VRRP +BACKUP, priority 249,/m);
+    expect(t1.stdout).toMatch(/^VRRP +BACKUP, priority 249, keepalived running$/m);
     expect(t1.stdout).toMatch(/held by lb-0 \(198\.18\.0\.11, priority 250\)$/m);
     // read-only, and no secret in its output
     const secrets = JSON.parse(readFileSync(join(lab.nodeRoot('lb-0'), 'etc/lbbake/secrets.json'), 'utf8')) as Record<string, string>;
@@ -192,7 +194,7 @@ describe.skipIf(reason)('seeing the pair: Prometheus metrics and lbbake-agent st
       expect(one(`haproxy_server_status{instance="${target('lb-0')}",proxy="kubernetes-apiserver",server="m0",state="UP"}`)).toBe(1);
       const s = statusJson('lb-0');
       expect(s.services[0].servers.find((x) => x.name === 'm1')!.status).toBe('DOWN');
-      expect(s.problems.join('\n')).toMatch(/kubernetes-apiserver\/m1 is DOWN: check L7STS/);
+      expect(s.problems.join('\n')).toMatch(/kubernetes-apiserver\/m1 is DOWN: L7STS/);
       expect(agent('lb-0', ['status']).status).toBe(1);
     } finally {
       lab.setReady('m1', true);
@@ -216,13 +218,14 @@ describe.skipIf(reason)('seeing the pair: Prometheus metrics and lbbake-agent st
 
     const s1 = statusJson('lb-1');
     expect(s1.vrrp.state).toBe('MASTER');
-    expect(s1.vip).toMatchObject({ here: true, holder: { node: 'lb-1' } });
+    expect(s1.vip).toMatchObject({ here: true, holder: { name: 'lb-1' } });
     expect(s1.problems).toEqual([]);
     const s0 = statusJson('lb-0');
     expect(s0.vrrp.state).toBe('FAULT');
-    expect(s0.vip).toMatchObject({ here: false, holder: { node: 'lb-1', address: addr('lb-1') } });
-    expect(s0.problems.join('\n')).toMatch(/FAULT/);
-    expect(s0.problems.join('\n')).toMatch(/stats socket .* does not answer/);
+    expect(s0.vip).toMatchObject({ here: false, holder: { name: 'lb-1', address: addr('lb-1'), priority: 249 } });
+    expect(s0.problems.join('\n')).toMatch(/^VRRP FAULT/m);
+    expect(s0.problems.join('\n')).toMatch(/^haproxy stats socket .*\(is haproxy running\?\)$/m);
+    expect(s0.vrrp.history.map((h) => h.state).slice(-1)).toEqual(['FAULT']);
     const t0 = agent('lb-0', ['status']);
     expect(t0.status).toBe(1);
     expect(t0.stdout).toMatch(/^VRRP +FAULT,/m);
@@ -239,7 +242,7 @@ describe.skipIf(reason)('seeing the pair: Prometheus metrics and lbbake-agent st
     expect(counters('lb-1')).toEqual({ ...c1, MASTER: c1.MASTER! + 1, BACKUP: c1.BACKUP! + 1 });
     expect(counters('lb-0')).toEqual({ MASTER: c0.MASTER! + 1, BACKUP: c0.BACKUP! + 1, FAULT: c0.FAULT! + 1 });
     expect(statusJson('lb-0')).toMatchObject({ vrrp: { state: 'MASTER' }, vip: { here: true }, problems: [] });
-    expect(statusJson('lb-1')).toMatchObject({ vrrp: { state: 'BACKUP' }, vip: { here: false, holder: { node: 'lb-0' } }, problems: [] });
+    expect(statusJson('lb-1')).toMatchObject({ vrrp: { state: 'BACKUP' }, vip: { here: false, holder: { name: 'lb-0' } }, problems: [] });
   });
 
   it('failover with haproxy alive (keepalived stopped on lb-0): lb-0 reports STOP and lb-1 MASTER, each within one scrape interval; only lb-1\'s MASTER counter moves', async () => {
@@ -257,7 +260,8 @@ describe.skipIf(reason)('seeing the pair: Prometheus metrics and lbbake-agent st
     expect(counters('lb-0')).toEqual(c0);
     const s0 = statusJson('lb-0');
     expect(s0.vrrp).toMatchObject({ state: 'STOP', keepalived: 'not running' });
-    expect(s0.problems.join('\n')).toMatch(/keepalived is not running/);
+    expect(s0.problems.join('\n')).toMatch(/^VRRP STOP \(STOP: keepalived is not running/m);
+    expect(s0.vip).toMatchObject({ here: false, holder: { name: 'lb-1' } });
     lab.startKeepalived('lb-0');
     await waitFor('VIP back on lb-0 only', () => lab.vipHolders().join() === 'lb-0', { timeoutMs: 30_000 });
     await scraped('lb-0 MASTER again in Prometheus', () => one(`lbbake_vrrp_state{instance="${target('lb-0')}",state="MASTER"}`) === 1);

@@ -72,7 +72,7 @@ describe('vip.cloud in lb.yaml', () => {
     const conf = renderKeepalived(m, m.nodes[0]);
     expect(conf).toContain('    notify_master "/usr/local/libexec/lbbake/vip-move-aws secondary-ip eth0 10.168.222.18"\n');
     const files = hookFiles(m);
-    expect([...files.keys()]).toEqual(['usr/local/libexec/lbbake/vrrp-state', 'usr/local/libexec/lbbake/vip-move-aws']);
+    expect([...files.keys()]).toEqual(['usr/local/libexec/lbbake/vip-move-aws']);
     expect(files.get('usr/local/libexec/lbbake/vip-move-aws')).toMatchObject({ mode: '0755', owner: 'root:root' });
   });
   it('aws route and gce modes build their commands', () => {
@@ -86,8 +86,7 @@ describe('vip.cloud in lb.yaml', () => {
   it('without vip.cloud there is no notify_master and no hook', () => {
     const m = compile(readFileSync(EXAMPLE, 'utf8')).model!;
     expect(renderKeepalived(m, m.nodes[0])).not.toContain('notify_master');
-    // only the VRRP state tracker, which every node runs
-    expect([...hookFiles(m).keys()]).toEqual(['usr/local/libexec/lbbake/vrrp-state']);
+    expect(hookFiles(m).size).toBe(0);
   });
   it('rejects a mode of the other cloud, a missing route table, a bad id', () => {
     const codes = (c: object) => withCloud(c).diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.code} ${d.path}`);
