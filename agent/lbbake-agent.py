@@ -861,7 +861,7 @@ def status(cfg, as_json):
         here = vip in own_addresses()
     except (OSError, RuntimeError, subprocess.TimeoutExpired):
         here = None
-    holder = me
+    holder = {"name": name, "address": me.get("address")}
     if not here:
         try:
             s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)  # VRRP adverts (root)
@@ -870,8 +870,8 @@ def status(cfg, as_json):
                 data, peer = s.recvfrom(2048)
                 i = (data[0] & 15) * 4
                 if data[i + 1:i + 2] == bytes([vrrp["routerId"]]):
-                    holder = dict(([n for n in cfg["nodes"] if n["address"] == peer[0]] or [{"address": peer[0]}])[0],
-                                  priority=data[i + 2])
+                    holder = {"name": ([n["name"] for n in cfg["nodes"] if n["address"] == peer[0]] or [None])[0],
+                              "address": peer[0], "priority": data[i + 2]}
                     break
         except OSError as err:
             holder = {"name": "unknown (no VRRP advert heard: %s)" % describe(err)}
@@ -884,8 +884,8 @@ def status(cfg, as_json):
     except (MaintError, IndexError) as err:
         bad.append(str(err))
     for svc in cfg["status"]["services"]:
-        servers = [{"name": r["svname"], "address": r["addr"], "status": r["status"], "check": "%s %s" % (
-            r["check_status"], r["last_chk"])} for r in rows if r.get("pxname") == svc and r["svname"] not in (
+        servers = [{"name": r["svname"], "address": r["addr"], "status": r["status"], "check": ("%s %s" % (
+            r["check_status"], r["last_chk"])).strip()} for r in rows if r.get("pxname") == svc and r["svname"] not in (
             "FRONTEND", "BACKEND")]
         services.append({"name": svc, "servers": servers})
         bad += ["%s/%s is %s: %s" % (svc, x["name"], x["status"], x["check"]) for x in servers

@@ -90,3 +90,16 @@ export function metricsView(m: Model, node: NodeModel):
     exposition: quotedForHaproxy(keepalivedExpositionLines(m)),
   };
 }
+
+export const METRICS_BEGIN = '<!-- metrics:begin (generated from src/render/metrics.ts by npm run gen:docs) -->';
+export const METRICS_END = '<!-- metrics:end -->';
+
+/** The README's table of every metric /metrics/keepalived serves. */
+export function metricsTable(): string {
+  const lines = ['| metric (`/metrics/keepalived`) | type | labels | meaning |', '|---|---|---|---|'];
+  for (const d of KEEPALIVED_METRICS) {
+    const labels = d.labels.map((l) => `\`${l}\``).join(', ') || '-';
+    lines.push(`| \`${d.name}\` | ${d.type} | ${labels} | ${d.help}${d.cloud ? ' (with `vip.cloud` only)' : ''} |`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { compile } from '../../src/compile/compile.js';
 import { CODES_BEGIN, CODES_END, codesTable } from '../../src/diagnostics/codes.js';
+import { METRICS_BEGIN, METRICS_END, metricsTable } from '../../src/render/metrics.js';
 import { TARGETS_BEGIN, TARGETS_END, targetsTable } from '../../src/facts/targets-table.js';
 import { ROOT } from '../helpers/cli.js';
 // @ts-expect-error plain JS module
@@ -63,6 +64,13 @@ describe('README', () => {
     const b = readme.indexOf(END);
     expect(a).toBeGreaterThan(0);
     expect(readme.slice(a + BEGIN.length + 1, b), 'run npm run gen:docs').toBe(table());
+  });
+
+  it('the table of metrics is generated from src/render/metrics.ts', () => {
+    const a = readme.indexOf(METRICS_BEGIN);
+    const b = readme.indexOf(METRICS_END);
+    expect(a).toBeGreaterThan(0);
+    expect(readme.slice(a + METRICS_BEGIN.length + 1, b), 'run npm run gen:docs').toBe(metricsTable());
   });
 
   it('the list of diagnostic codes is generated from src/diagnostics/codes.ts', () => {
