@@ -95,8 +95,15 @@ function valueAt(data: unknown, ptr: string): unknown {
 /** Values at these pointers are secrets: never echoed in a message. */
 const SECRET_PATHS = new Set(['/vrrp/auth/pass', '/stats/password']);
 
-function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+/** Longest value echoed in a message; longer ones are cut and their length given. */
+const MAX_SHOWN = 80;
+
+/** A value as a message shows it: JSON, YAML's own words for .inf/.nan, at most MAX_SHOWN characters. */
+export function show(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+  if (typeof v === 'string' && v.length > MAX_SHOWN) return `${JSON.stringify(v.slice(0, MAX_SHOWN - 20))}… (${v.length} characters)`;
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 20)}… (${text.length} characters)` : text;
 }
 
 function fieldName(ptr: string): string {
@@ -197,6 +204,7 @@ function typeOf(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'the not-a-number' : 'the infinite number';
   if (typeof v === 'number' && !Number.isInteger(v)) return 'the fraction';
   return `the ${typeof v}`;
 }

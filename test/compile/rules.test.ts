@@ -53,7 +53,7 @@ interface Row {
 
 const ROWS: Row[] = [
   // --- YAML syntax ---
-  { name: 'duplicate key', yaml: edit('  routerId: 7\n', '  routerId: 7\n  routerId: 8\n'), code: 'YAML_DUPLICATE_KEY', path: '', line: 7 },
+  { name: 'duplicate key', yaml: edit('  routerId: 7\n', '  routerId: 7\n  routerId: 8\n'), code: 'YAML_DUPLICATE_KEY', path: '/vrrp/routerId', line: 7 },
   { name: 'tab indentation', yaml: edit('  routerId: 7', '\trouterId: 7'), code: 'YAML_TAB_AS_INDENT', path: '', line: 6 },
   { name: 'bad indentation', yaml: edit('    address: 10.0.0.12', '  address: 10.0.0.12'), code: 'YAML_BAD_INDENT', path: '', line: 11 },
   { name: 'empty file', yaml: '', code: 'WRONG_TYPE', path: '', line: 1 },
@@ -197,6 +197,39 @@ describe('diagnostics for invalid input', () => {
     const res = compile(BASE + 'metrics: { port: 9101, bind: node }\n');
     expect(res.diagnostics).toEqual([]);
     expect(res.model!.metrics).toEqual({ enabled: true, port: 9101, bind: 'node' });
+  });
+
+  describe('messages a user can act on (issue 18: "Messages that do not help")', () => {
+    const msg = (yaml: string) => compile(yaml).diagnostics.map((d) => `${d.code} ${d.path}: ${d.message}`).join('\n');
+    it('a duplicate key is named, at its own pointer (was: reported at / without the key)', () => {
+      expect(msg(edit('  address: 10.0.0.100\n', '  address: 10.0.0.100\n  address: 10.0.0.101\n'))).toMatch(/^YAML_DUPLICATE_KEY \/vip\/address: the key "address" appears twice in this mapping; remove or rename one/);
+    });
+    it('several documents: lbbake words, no library advice (was: "please use YAML.parseAllDocuments()")', () => {
+      const m = msg(`${BASE}---\nname: other\n`);
+      expect(m).toMatch(/YAML_MULTIPLE_DOCS : lb\.yaml holds more than one YAML document \(a line --- starts another one\)/);
+      expect(m).not.toMatch(/parseAllDocuments|YAML\./);
+    });
+    it('.inf is called .inf (was: "the fraction null")', () => {
+      const m = msg(edit('  routerId: 7', '  routerId: 7\n  advertInterval: .inf'));
+      expect(m).toMatch(/WRONG_TYPE \/vrrp\/advertInterval: advertInterval must be a number, not the infinite number \.inf/);
+      expect(m).not.toContain('null');
+      expect(msg(edit('  routerId: 7', '  routerId: .nan'))).toMatch(/\/vrrp\/routerId: .*\.nan/);
+    });
+    it('a 100 KB value is cut in the message, with its length (was: echoed in full)', () => {
+      const m = msg(BASE.replace('name: demo', `name: ${'a'.repeat(100_000)}`));
+      expect(m).toMatch(/BAD_STRING \/name: "a{60}"… \(100000 characters\) cannot be used for name/);
+      expect(m.length).toBeLessThan(1000);
+      const key = msg(`${BASE}${'k'.repeat(1000)}: 1\n`);
+      expect(key).toMatch(/UNKNOWN_KEY .*\(1000 characters\)/);
+      expect(key.length).toBeLessThan(2000);
+    });
+    it('YAML merge keys are expanded, not reported as an unknown key "<<"', () => {
+      const yaml = BASE.replace('  - name: lb-0\n    address: 10.0.0.11\n', '  - &n0 { name: lb-0, address: 10.0.0.11 }\n').replace('  - name: lb-1\n    address: 10.0.0.12\n', '  - { <<: *n0, name: lb-1, address: 10.0.0.12 }\n');
+      const res = compile(yaml);
+      expect(res.diagnostics).toEqual([]);
+      expect(res.model!.nodes.map((n) => n.name)).toEqual(['lb-0', 'lb-1']);
+      expect(msg(`${BASE}extra: { <<: { a: 1 } }\n`)).not.toContain('"<<"');
+    });
   });
 
   it('reports every problem of a stage in one run', () => {
