@@ -37,9 +37,13 @@ def save(path, st):
 
 
 def apply(st, line, now):
-    """Updates st from one FIFO line; True if it reported an instance's state."""
+    """Updates st from one FIFO line; True if it reported a new state (a reload repeats the
+    current one: not a change)."""
     p = line.split()
     if len(p) < 4 or p[0] != "INSTANCE" or p[2] not in STATES + ("STOP",) or not p[3].isdigit():
+        return False
+    if p[2] == st.get("state"):
+        st["priority"] = int(p[3])
         return False
     if p[2] != "STOP":
         st.setdefault("transitions", {})[p[2]] = st.get("transitions", {}).get(p[2], 0) + 1

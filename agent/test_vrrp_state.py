@@ -30,6 +30,13 @@ class ApplyTest(unittest.TestCase):
         self.assertEqual(len(st["history"]), 10)
         self.assertEqual(st["history"][-1], {"at": 1011.0, "state": "FAULT", "priority": 250})
 
+    def test_the_current_state_repeated_is_not_a_change(self):
+        # keepalived's fifo_write_vrrp_states_on_reload repeats it after every reload
+        st = {}
+        self.assertTrue(tracker.apply(st, 'INSTANCE "VI_c1" MASTER 250', 1.0))
+        self.assertFalse(tracker.apply(st, 'INSTANCE "VI_c1" MASTER 248', 2.0))
+        self.assertEqual((st["transitions"], st["since"], st["priority"], len(st["history"])), ({"MASTER": 1}, 1.0, 248, 1))
+
     def test_stop_is_kept_but_not_counted_and_other_lines_are_ignored(self):
         st = {}
         self.assertTrue(tracker.apply(st, 'INSTANCE "VI_c1" STOP 249', 5.0))
