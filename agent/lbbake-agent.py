@@ -286,24 +286,54 @@ def src_nocloud(ctx):
     return FOUND, meta[ctx.key]
 
 
-def own_addresses():
-    """This machine's IPv4 addresses (no loopback), from `ip`."""
+def addresses():
+    """[(interface, IPv4 address)] of this machine (no loopback), from `ip`."""
     try:
         data = json.loads(run(["ip", "-j", "-4", "addr", "show"]))
-        raw = [a.get("local") for i in data for a in i.get("addr_info", [])
+        raw = [(i.get("ifname"), a.get("local")) for i in data for a in i.get("addr_info", [])
                if isinstance(a, dict) and a.get("family") == "inet"]
     except (OSError, RuntimeError, ValueError, AttributeError, TypeError,
             subprocess.TimeoutExpired):
-        raw = re.findall(r"\binet ([0-9.]+)/", run(["ip", "-4", "-o", "addr", "show"]))
+        raw = re.findall(r"^\d+:\s+(\S+)\s+inet ([0-9.]+)/", run(["ip", "-4", "-o", "addr", "show"]), re.M)
     out = []
-    for a in raw:
+    for ifname, a in raw:
         try:
             ip = ipaddress.IPv4Address(a)
         except (ValueError, TypeError):
             continue
-        if not ip.is_loopback and str(ip) not in out:
-            out.append(str(ip))
+        if not ip.is_loopback and isinstance(ifname, str):
+            out.append((ifname.split("@")[0], str(ip)))
     return out
+
+
+def own_addresses():
+    """This machine's IPv4 addresses (no loopback), from `ip`."""
+    out = []
+    for _, a in addresses():
+        if a not in out:
+            out.append(a)
+    return out
+
+
+def write_interface(cfg, node):
+    """vip.interface not set: writes "interface <the NIC holding node's address>" to the file
+    keepalived.conf includes. False (logged) if no NIC holds it."""
+    path = cfg.get("interfaceFile")
+    if not path:
+        return True
+    try:
+        names = [i for i, a in addresses() if a == node["address"]]
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+        names = []
+        log("cannot list this machine's addresses: %s" % err)
+    if not names:
+        log("no interface holds %s (nodes[].address of %s), so keepalived has no VRRP "
+            "interface" % (node["address"], node["name"]))
+        return False
+    write_atomic(at(path), ("    interface %s\n" % names[0]).encode("ascii", "replace"),
+                 0o644, os.getuid(), os.getgid())
+    log("VRRP interface %s (it holds %s) written to %s" % (names[0], node["address"], path))
+    return True
 
 
 def src_address(ctx):
@@ -630,9 +660,12 @@ def check(cfg):
             name = f.read().strip()
     except OSError:
         name = None
-    if name in [n["name"] for n in cfg["nodes"]]:
+    nodes = [n for n in cfg["nodes"] if n["name"] == name]
+    if nodes and write_interface(cfg, nodes[0]):
         log("node %s of cluster %s: keepalived may start" % (name, cfg["cluster"]))
         return EXIT_OK
+    if nodes:
+        return EXIT_NO_NAME
     log("refusing to start keepalived: lbbake-agent has not resolved this node's name in this "
         "boot, so it could take the VIP as the wrong node (see journalctl -u lbbake-agent)")
     return EXIT_NO_NAME
@@ -961,6 +994,10 @@ def main(argv):
         log("ERROR: %s; keepalived will not start" % err)
         record("error", name, source, "%s; keepalived will not start" % err)
         return EXIT_INSTALL
+    if not write_interface(cfg, node):
+        set_marker(None)
+        log("FAIL-SAFE: keepalived will not start")
+        return EXIT_NO_NAME
     selinux(cfg)
     apply_changes(cfg, changed)
     set_marker(name)

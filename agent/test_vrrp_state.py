@@ -73,6 +73,25 @@ class ValuesTest(unittest.TestCase):
             self.assertEqual((v["cloud.owner"], v["cloud.at"]), (0, 0))
 
 
+class CloudOwnerTest(unittest.TestCase):
+    def test_lbbake_vip_writes_the_file_the_tracker_reads(self):
+        with tempfile.TemporaryDirectory() as d:
+            os.environ["LBBAKE_RUN_DIR"] = d
+            try:
+                spec = importlib.util.spec_from_file_location("lbbake_vip", os.path.join(HERE, "lbbake-vip.py"))
+                vip = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(vip)
+            finally:
+                del os.environ["LBBAKE_RUN_DIR"]
+            self.assertEqual(vip.OWNER, os.path.join(d, "cloud-owner.json"))
+            vip.owner(False, "eni-2 holds it")
+            self.assertEqual((tracker.values({}, vip.OWNER)["cloud.owner"], tracker.load(vip.OWNER)["detail"]), (0, "eni-2 holds it"))
+            vip.owner(True, "assigned to eni-1")
+            v = tracker.values({}, vip.OWNER)
+            self.assertEqual(v["cloud.owner"], 1)
+            self.assertLessEqual(abs(v["cloud.at"] - time.time()), 2)
+
+
 class RunTest(unittest.TestCase):
     """The tracker as keepalived runs it: a FIFO, SIGTERM, and a unix socket standing in for haproxy's."""
 

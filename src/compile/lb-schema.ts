@@ -70,30 +70,29 @@ export const LB_SCHEMA = {
           "default": 32
         },
         "interface": {
-          "description": "Network interface that carries VRRP and the VIP.",
+          "description": "Network interface that carries VRRP and the VIP. Leave it out (recommended): each node uses the interface that holds its own nodes[].address, found at boot (clouds name it ens5, ens4, eth0, ...), so one image and one user-data work on every node. Set it only to pin a name.",
           "type": "string",
           "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$",
-          "default": "eth0",
           "x-fix": "use a Linux interface name: letters, digits, _ . - (at most 15 characters, no spaces)"
         },
         "cloud": {
-          "description": "Optional: where a gratuitous ARP does not move traffic (AWS, GCE), keepalived's notify_master hook also tells the cloud that this node now holds the VIP. Azure (internal load balancer with floating IP) and OpenStack (allowed-address-pairs) need no hook.",
+          "description": "Where a gratuitous ARP does not move traffic. aws and gce: while a node is keepalived's MASTER, lbbake-vip (Python standard library, no cloud CLI) makes the cloud route the VIP to it and keeps checking; azure: haproxy answers the internal load balancer's health probe only on the MASTER. OpenStack needs none (allowed-address-pairs, see lbbake explain).",
           "type": "object",
           "additionalProperties": false,
           "required": [
-            "provider",
-            "mode"
+            "provider"
           ],
           "properties": {
             "provider": {
-              "description": "The cloud whose API the hook calls: aws (aws CLI, IMDSv2) or gce (gcloud, metadata server).",
+              "description": "aws (EC2 API with the instance role, IMDSv2), gce (Compute Engine API with the instance's service account, metadata server) or azure (internal Standard load balancer with floating IP; nothing is called).",
               "enum": [
                 "aws",
-                "gce"
+                "gce",
+                "azure"
               ]
             },
             "mode": {
-              "description": "aws: secondary-ip (re-assign the VIP as a secondary private IP to the new MASTER's interface, --allow-reassignment) or route (point each route table's VIP/32 entry at it). gce: alias-ip (move the VIP alias IP range) or route (re-create a route with this instance as next hop; needs can_ip_forward).",
+              "description": "aws and gce only, required there. aws: secondary-ip (the VIP, inside the nodes' subnet, is assigned to the MASTER's ENI with AllowReassignment) or route (each route table's VIP/32 route targets the MASTER's ENI; VIP outside the VPC CIDR). gce: alias-ip (the VIP/32 alias IP range moves to the MASTER's NIC) or route (a VIP/32 route with the MASTER as next hop, created before the old one is deleted; needs can_ip_forward).",
               "enum": [
                 "secondary-ip",
                 "route",
@@ -123,9 +122,53 @@ export const LB_SCHEMA = {
               "pattern": "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$",
               "default": "default",
               "x-fix": "use a GCE network name: lowercase letters, digits and -, starting with a letter"
+            },
+            "checkInterval": {
+              "description": "aws and gce: seconds between the MASTER's checks that the cloud still routes the VIP to it (it claims it again if not). A failed call is retried sooner (1, 2, 4 s, at most 5 s apart).",
+              "type": "integer",
+              "minimum": 2,
+              "maximum": 300,
+              "default": 10
+            },
+            "probePort": {
+              "description": "azure: the health probe port haproxy answers on each node's own address (HTTP 200 on the MASTER only). Point the load balancer's HTTP probe (path /) at it.",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 65535,
+              "default": 61000
             }
           },
           "allOf": [
+            {
+              "if": {
+                "properties": {
+                  "provider": {
+                    "enum": [
+                      "aws",
+                      "gce"
+                    ]
+                  }
+                }
+              },
+              "then": {
+                "required": [
+                  "mode"
+                ],
+                "properties": {
+                  "mode": true,
+                  "probePort": false
+                }
+              },
+              "else": {
+                "properties": {
+                  "mode": false,
+                  "checkInterval": false,
+                  "routeTableIds": false,
+                  "routeName": false,
+                  "network": false
+                }
+              }
+            },
             {
               "if": {
                 "properties": {

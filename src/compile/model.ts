@@ -75,7 +75,8 @@ export interface DnsTimers {
 export interface Model {
   name: string;
   os: OsFacts;
-  vip: { address: string; prefix: number; interface: string; cloud?: VipCloud };
+  /** interface undefined: each node uses the NIC holding its nodes[].address, found at boot. */
+  vip: { address: string; prefix: number; interface: string | undefined; cloud?: VipCloud };
   vrrp: {
     routerId: number;
     version: 2 | 3;
@@ -129,23 +130,26 @@ export interface Model {
   };
 }
 
-/** vip.cloud as written: which cloud API moves the VIP on failover (see src/hooks/). */
-export interface VipCloudInput {
-  provider: 'aws' | 'gce';
-  mode: 'secondary-ip' | 'route' | 'alias-ip';
-  routeTableIds?: string[];
-  routeName?: string;
-  network?: string;
-}
+/**
+ * vip.cloud normalized (src/render/hooks.ts renders it). aws/gce: lbbake-vip moves the VIP in the
+ * cloud's API; azure: haproxy answers the load balancer's probe on the MASTER only.
+ */
+export type VipCloud = VipCloudApi | VipCloudAzure;
 
-/** vip.cloud normalized: the hook and the exact notify_master command. */
-export interface VipCloud {
+export interface VipCloudApi {
   provider: 'aws' | 'gce';
   mode: 'secondary-ip' | 'route' | 'alias-ip';
   routeTableIds: string[];
   routeName: string | undefined;
   network: string;
-  /** Absolute path of the hook on the node. */
-  hook: string;
-  notifyMaster: string;
+  /** Seconds between the MASTER's ownership checks. */
+  checkInterval: number;
+  /** Absolute path of lbbake-vip on the node (keepalived's notify runs it). */
+  program: string;
+}
+
+export interface VipCloudAzure {
+  provider: 'azure';
+  /** The health probe port haproxy answers on each node's address (200 on the MASTER only). */
+  probePort: number;
 }

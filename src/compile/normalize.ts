@@ -1,14 +1,12 @@
-import type { DnsModel, LbInput, Model, NodeModel, ServiceModel } from './model.js';
+import type { DnsModel, LbInput, Model, NodeModel, ServiceModel, VipCloud } from './model.js';
 import { OS_FACTS } from '../facts/os.js';
-import { nodeConfigPaths } from '../facts/node.js';
+import { nodeConfigPaths, VIP_PROGRAM } from '../facts/node.js';
 import { pointer } from '../diagnostics/diagnostic.js';
-import { vipCloud } from '../render/hooks.js';
 
 /** Every default lbbake applies, in one place. */
 export const DEFAULTS = {
   os: 'debian12',
   vipPrefix: 32,
-  vipInterface: 'eth0',
   vrrpVersion: 2,
   advertInterval: 1,
   mode: 'unicast',
@@ -57,6 +55,10 @@ export const DEFAULTS = {
   metadataKey: 'lb-node',
   /** vip.cloud.network (GCE route mode). */
   gceNetwork: 'default',
+  /** vip.cloud.checkInterval (aws, gce): seconds between the MASTER's ownership checks. */
+  cloudCheckInterval: 10,
+  /** vip.cloud.probePort (azure): ClusterLabs' azure-lb uses 61000 too. */
+  azureProbePort: 61000,
 } as const;
 
 /**
@@ -110,10 +112,9 @@ export function normalize(input: LbInput): Model {
     vip: {
       address: input.vip.address,
       prefix: input.vip.prefix ?? DEFAULTS.vipPrefix,
-      interface: input.vip.interface ?? DEFAULTS.vipInterface,
-      ...(input.vip.cloud
-        ? { cloud: vipCloud({ network: DEFAULTS.gceNetwork, ...input.vip.cloud }, { address: input.vip.address, prefix: input.vip.prefix ?? DEFAULTS.vipPrefix, interface: input.vip.interface ?? DEFAULTS.vipInterface }) }
-        : {}),
+      // absent: each node uses the NIC holding its own address, resolved at boot (INTERFACE_FILE)
+      interface: input.vip.interface,
+      ...(input.vip.cloud ? { cloud: vipCloud(input.vip.cloud) } : {}),
     },
     vrrp: {
       routerId: v.routerId,
@@ -154,6 +155,20 @@ export function normalize(input: LbInput): Model {
     sysctl: { ipForward: input.sysctl?.ipForward ?? DEFAULTS.ipForward, nonlocalBind: true },
     identity: { metadataKey: input.identity?.metadataKey ?? DEFAULTS.metadataKey },
     paths: nodeConfigPaths(input.name),
+  };
+}
+
+function vipCloud(c: NonNullable<LbInput['vip']['cloud']>): VipCloud {
+  if (c.provider === 'azure') return { provider: 'azure', probePort: c.probePort ?? DEFAULTS.azureProbePort };
+  return {
+    provider: c.provider,
+    // the schema requires mode for aws and gce
+    mode: c.mode!,
+    routeTableIds: c.routeTableIds ?? [],
+    routeName: c.routeName,
+    network: c.network ?? DEFAULTS.gceNetwork,
+    checkInterval: c.checkInterval ?? DEFAULTS.cloudCheckInterval,
+    program: VIP_PROGRAM,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { Code, Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { LbInput, Model } from './model.js';
 import { AUTH_PASS_CHARS, AUTH_PASS_MAX, IPV4 } from '../facts/alphabets.js';
-import { haproxyAtLeast, metricsSupported } from '../facts/os.js';
+import { haproxyAtLeast, metricsSupported, type OsFacts } from '../facts/os.js';
 
 /** Most server slots a dns service may have (server-template 1-N; 64 A records fit a 4096-byte answer). */
 export const DNS_MAX_SLOTS = 64;
@@ -99,10 +99,11 @@ export const RULES: Record<string, Rule> = {
       ...(m.stats.enabled ? [{ value: String(m.stats.port), path: '/stats/port' }] : []),
       ...(m.metrics.enabled ? [{ value: String(m.metrics.port), path: '/metrics/port' }] : []),
       ...m.services.map((s) => ({ value: String(s.port), path: `${s.pointer}/port` })),
+      ...(m.vip.cloud?.provider === 'azure' ? [{ value: String(m.vip.cloud.probePort), path: '/vip/cloud/probePort' }] : []),
     ],
     'DUPLICATE_PORT',
     'port',
-    'every service, the stats page and the metrics endpoint need their own port',
+    'every service, the stats page, the metrics endpoint and the Azure probe need their own port',
   ),
   uniqueServerNames: ({ model, report }) => {
     for (const s of model.services) {
@@ -258,6 +259,13 @@ export const RULES: Record<string, Rule> = {
       );
     }
   },
+  cloudVipOs: ({ model, report }) => {
+    const c = model.vip.cloud;
+    if (!c || c.provider === 'azure') return;
+    for (const why of cloudVipOsProblems(model.os)) {
+      report('error', 'CLOUD_VIP_OS', '/vip/cloud/provider', `vip.cloud ${c.provider} cannot work on ${model.os.label}: ${why}; use target.os debian12, ubuntu2204 or ubuntu2404 for vip.cloud ${c.provider}`);
+    }
+  },
   // ---- warnings ----
   routerIdDefault: ({ model, report }) => {
     if (model.vrrp.routerId === 51) {
@@ -295,6 +303,24 @@ export const RULES: Record<string, Rule> = {
     }
   },
 };
+
+/**
+ * Why lbbake-vip (keepalived's notify script for vip.cloud aws/gce) cannot work on an OS; empty
+ * when it can. It needs python 3.6+ (standard library), keepalived 2.0.6+
+ * (notify_master_rx_lower_pri) and to run unconfined enough to write /run/lbbake and reach the
+ * cloud's API.
+ */
+export function cloudVipOsProblems(os: OsFacts): string[] {
+  const out: string[] = [];
+  const [pa, pb] = os.python.version;
+  if (pa < 3 || (pa === 3 && pb < 6)) out.push(`lbbake-vip needs python 3.6 or later, and ${os.python.path} is ${pa}.${pb}`);
+  const [ka, kb, kc] = os.keepalivedVersion;
+  if (ka < 2 || (ka === 2 && kb === 0 && kc < 6)) out.push(`keepalived ${os.keepalivedVersion.join('.')} has no notify_master_rx_lower_pri (2.0.6 and later), which reclaims the VIP after a VRRP split heals`);
+  if (os.selinux) {
+    out.push("SELinux confines keepalived's notify scripts (keepalived_t): lbbake-vip would have to write /run/lbbake and call the cloud's API from that domain, which stock policies deny to keepalived scripts (AVC denials for file creation and connects are reported) and which lbbake cannot test");
+  }
+  return out;
+}
 
 /** Runs every semantic rule on the normalized model; returns all findings (pointer only, no line). */
 export function checkRules(input: LbInput, model: Model): Diagnostic[] {

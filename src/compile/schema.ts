@@ -121,6 +121,9 @@ function toDiagnostic(e: ErrorObject, schema: JsonSchema, data: unknown): Diagno
     case 'if':
       // "must match then schema": the errors inside the then-branch say what is wrong
       return undefined;
+    case 'false schema':
+      // a key that only some choices take (vip.cloud keys per provider)
+      return err('UNKNOWN_KEY', path, `${fieldName(path)} does not apply to this ${path.startsWith('/vip/cloud/') ? 'vip.cloud.provider' : 'choice'} (the config reference says which it is for); remove it`);
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys((sub.properties as object | undefined) ?? {}).filter((k) => k !== '$schema');

@@ -61,6 +61,7 @@ export const CODES = {
   DNS_MAX: { severity: 'error', stage: 'rules', summary: 'dns.max outside 1..64 server slots' },
   DNS_NAME: { severity: 'error', stage: 'rules', summary: 'dns.name is not a fully qualified DNS host name' },
   METRICS_UNSUPPORTED: { severity: 'error', stage: 'rules', summary: 'metrics on a target whose haproxy has no Prometheus exporter (rocky8: haproxy 1.8)' },
+  CLOUD_VIP_OS: { severity: 'error', stage: 'rules', summary: 'vip.cloud aws/gce on a target OS where lbbake-vip cannot work (SELinux-confined keepalived scripts on Rocky, too old python or keepalived)' },
   DNS_NAMESERVERS_REQUIRED: { severity: 'error', stage: 'rules', summary: 'haproxy before 1.9 (rocky8) cannot read /etc/resolv.conf: dns.nameservers must be listed' },
   // ---- semantic rules: warnings
   ROUTER_ID_DEFAULT: { severity: 'warning', stage: 'rules', summary: 'routerId 51, the value every copied guide uses' },

@@ -61,7 +61,7 @@ export const HAPROXY_DEVLOG_DROPIN = '/etc/systemd/system/haproxy.service.d/lbba
  */
 export const HANDOVER_FILE = '/etc/keepalived/lbbake-handover';
 
-/** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
+/** Where the VIP-move program lives on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
 
 /**
@@ -84,6 +84,24 @@ export function vrrpInstanceName(cluster: string): string {
 
 /** Where keepalived writes its pid (the Debian and RHEL units and keepalived's own default). */
 export const KEEPALIVED_PIDFILE = '/run/keepalived.pid';
+
+/** vip.cloud aws/gce: the program keepalived's notify runs (agent/lbbake-vip.py). */
+export const VIP_PROGRAM = `${HOOK_DIR}/lbbake-vip`;
+
+/**
+ * Without vip.interface, keepalived.conf includes this file inside its vrrp_instance; each node
+ * writes it at boot as `interface <the NIC holding nodes[].address>` (tmpfs: re-resolved every
+ * boot). The boot agent writes it in metadata mode and baked images; `--node` user-data ships
+ * INTERFACE_SCRIPT, which keepalived runs as ExecStartPre.
+ */
+export const INTERFACE_FILE = '/run/lbbake/keepalived-interface.conf';
+
+/** The NIC name config checks (keepalived -t, Packer's step 4) use where a node resolves its own. */
+export const RESOLVED_STAND_IN = 'lbbake-nic0';
+
+/** `--node` user-data: the script that writes INTERFACE_FILE, and keepalived's drop-in running it. */
+export const INTERFACE_SCRIPT = '/usr/local/sbin/lbbake-interface';
+export const INTERFACE_DROP_IN = '/etc/systemd/system/keepalived.service.d/lbbake-interface.conf';
 
 /** The script `--node` user-data runs to apply its files. */
 export const APPLY_SCRIPT = '/usr/local/sbin/lbbake-apply';

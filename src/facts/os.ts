@@ -77,6 +77,11 @@ export interface OsFacts {
   haproxyPromex: boolean;
   /** The real binaries this target's output is checked with in `npm test`. */
   checkedWith: CheckedWith;
+  /**
+   * The python3 the boot agent and lbbake-vip run with: cloud-init's own interpreter, so it is on
+   * every image (Rocky 8 ships it as platform-python 3.6; /usr/bin/python3 may be absent there).
+   */
+  python: { path: string; version: [number, number] };
 }
 
 export type OsId = 'debian12' | 'debian13' | 'ubuntu2204' | 'ubuntu2404' | 'rocky8' | 'rocky9';
@@ -121,6 +126,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [2, 6],
     keepalivedVersion: [2, 2, 7],
+    python: { path: '/usr/bin/python3', version: [3, 11] },
     cloudInitVersion: [22, 4],
     cloudInitClean: CLEAN_22,
     checkedWith: { haproxy: ['bookworm'], keepalived: ['bookworm'], cloudInit: ['bookworm'] },
@@ -131,6 +137,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [3, 0],
     keepalivedVersion: [2, 3, 3],
+    python: { path: '/usr/bin/python3', version: [3, 13] },
     cloudInitVersion: [25, 1],
     cloudInitClean: CLEAN_24,
     checkedWith: { haproxy: ['trixie'], keepalived: ['trixie'], cloudInit: ['trixie'] },
@@ -141,6 +148,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [2, 4],
     keepalivedVersion: [2, 2, 4],
+    python: { path: '/usr/bin/python3', version: [3, 10] },
     cloudInitVersion: [25, 1],
     cloudInitClean: CLEAN_24,
     checkedWith: {
@@ -156,6 +164,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [2, 8],
     keepalivedVersion: [2, 2, 8],
+    python: { path: '/usr/bin/python3', version: [3, 12] },
     cloudInitVersion: [25, 1],
     cloudInitClean: CLEAN_24,
     checkedWith: {
@@ -173,6 +182,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     // the exporter came with haproxy 2.0
     haproxyPromex: false,
     keepalivedVersion: [2, 1, 5],
+    python: { path: '/usr/libexec/platform-python', version: [3, 6] },
     cloudInitVersion: [23, 4],
     cloudInitClean: CLEAN_24,
     checkedWith: {
@@ -188,6 +198,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...rhel,
     haproxyVersion: [2, 4],
     keepalivedVersion: [2, 2, 8],
+    python: { path: '/usr/bin/python3', version: [3, 9] },
     cloudInitVersion: [24, 4],
     cloudInitClean: CLEAN_24,
     checkedWith: {
@@ -209,14 +220,6 @@ export function haproxyAtLeast(os: OsFacts, major: number, minor: number): boole
 export function keepalivedAtLeast(os: OsFacts, major: number, minor: number, patch: number): boolean {
   const [a, b, c] = os.keepalivedVersion;
   return a !== major ? a > major : b !== minor ? b > minor : c >= patch;
-}
-
-/**
- * The python3 lbbake's scripts (boot agent, VRRP state tracker) run with: cloud-init's own
- * interpreter, so it is on every image. Rocky 8 ships it as platform-python (3.6).
- */
-export function pythonPath(os: OsFacts): string {
-  return os.id === 'rocky8' ? '/usr/libexec/platform-python' : '/usr/bin/python3';
 }
 
 /** lb.yaml metrics work here: haproxy has its exporter and `http-request return` (2.2 and later). */

@@ -11,6 +11,8 @@ export const TEMPLATES_DIR = join(PKG_ROOT, 'templates');
 export const AGENT_SOURCE = join(PKG_ROOT, 'agent', 'lbbake-agent.py');
 /** The VRRP state tracker keepalived runs (agent/lbbake-vrrp-state.py). */
 export const TRACKER_SOURCE = join(PKG_ROOT, 'agent', 'lbbake-vrrp-state.py');
+/** lbbake-vip, the cloud VIP mover (agent/lbbake-vip.py), shipped only with vip.cloud aws/gce. */
+export const VIP_PROGRAM_SOURCE = join(PKG_ROOT, 'agent', 'lbbake-vip.py');
 export const SCHEMA_PATH = join(PKG_ROOT, 'schema', 'lb.schema.json');
 
 /** lbbake's own version, from its package.json (never the project that installed it). */

@@ -6,8 +6,7 @@ import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
 import { InternalError } from '../diagnostics/errors.js';
 import { cloudConfigText } from './cloud-config.js';
-import { AGENT_PATHS, HANDOVER_FILE, KEEPALIVED_PIDFILE, SELINUX_BOOLEANS, SOURCES, UNITS, VRRP_TRACKER, vrrpInstanceName } from '../facts/node.js';
-import { pythonPath } from '../facts/os.js';
+import { AGENT_PATHS, HANDOVER_FILE, INTERFACE_FILE, KEEPALIVED_PIDFILE, SELINUX_BOOLEANS, SOURCES, UNITS, VRRP_TRACKER, vrrpInstanceName } from '../facts/node.js';
 import { AGENT_SOURCE } from '../io/paths.js';
 import { readFileSync } from 'node:fs';
 import {
@@ -31,7 +30,7 @@ export { AGENT_PATHS } from '../facts/node.js';
  * Rocky 8 ships it as platform-python (python 3.6); /usr/bin/python3 may be absent there.
  */
 export function agentPython(m: Model): string {
-  return pythonPath(m.os);
+  return m.os.python.path;
 }
 
 /**
@@ -215,6 +214,8 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
     vrrp: { preempt: m.vrrp.preempt, advertInterval: m.vrrp.advertInterval, routerId: m.vrrp.routerId, instance: vrrpInstanceName(m.name) },
     nodes: m.nodes.map(nodeValues),
     nodePlaceholderPrefix: NODE_PLACEHOLDER_PREFIX,
+    // vip.interface not set: the agent writes the NIC holding the node's address here (keepalived includes it)
+    ...(m.vip.interface ? {} : { interfaceFile: INTERFACE_FILE }),
     // what `lbbake-agent status` compares the node's live state with
     status: { services: m.services.map((s) => s.name) },
     files: manifest,

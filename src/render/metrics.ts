@@ -60,7 +60,8 @@ export function keepalivedExpositionLines(m: Model): string[] {
   out.push(`lbbake_vrrp_last_transition_timestamp_seconds{${inst}} ${cell('since')}`);
   head('lbbake_vrrp_published_age_seconds');
   out.push('lbbake_vrrp_published_age_seconds %[date,sub(txn.lbbake_published)]');
-  if (m.vip.cloud) {
+  // lbbake-vip's ownership check (aws, gce; azure's probe needs none)
+  if (m.vip.cloud && m.vip.cloud.provider !== 'azure') {
     const p = `provider="${m.vip.cloud.provider}"`;
     head('lbbake_cloud_vip_owner');
     out.push(`lbbake_cloud_vip_owner{${p}} ${cell('cloud.owner')}`);

@@ -1,6 +1,8 @@
 import type { Model } from '../compile/model.js';
 import { haproxyFailoverParts, masterDownSeconds } from '../compile/rules.js';
 import { METRICS_PATHS } from './metrics.js';
+import { INTERFACE_FILE } from '../facts/node.js';
+import { type CloudName, type CloudPlan, cloudPlan, cloudPrerequisites, type CloudStep, cloudStep } from './cloud-plan.js';
 
 /** One firewall / security-group rule the pair needs. */
 export interface FirewallRule {
@@ -15,20 +17,23 @@ export interface FirewallRule {
 export interface Plan {
   cluster: string;
   os: string;
-  vip: { address: string; prefix: number; interface: string; cloudHook?: { provider: string; mode: string; notifyMaster: string } };
+  /** interface null: resolved on each node at boot, as interfaceHow says. */
+  vip: { address: string; prefix: number; interface: string | null; interfaceHow: string; cloud?: CloudPlan };
   vrrp: { routerId: number; version: number; mode: string; advertIntervalSeconds: number; preempt: boolean; auth: 'PASS (value not shown)' | 'none' };
   nodes: Array<{ name: string; address: string; state: string; priority: number; onCheckFailure: string }>;
   check: { command: string; intervalSeconds: number; fall: number; rise: number; weight: number; onFailure: 'FAULT' | 'lower priority' };
   failover: {
     haproxyDeath: { detectSeconds: number; takeoverSeconds: number; totalSeconds: number; how: string };
     nodeLoss: { seconds: number; how: string };
+    /** vip.cloud: what follows the VRRP takeover before traffic arrives (added to both figures). */
+    cloudStep?: CloudStep;
   };
   services: Array<{ name: string; listen: string; balance: string; health: string; servers: string[] }>;
   stats: { enabled: false } | { enabled: true; listen: string; uri: string; user: string; password: 'set (value not shown)' | 'none' };
   /** Prometheus endpoints per node (lb.yaml metrics), or why there are none. */
   metrics: { enabled: false } | { enabled: true; endpoints: Array<{ node: string; haproxy: string; keepalived: string }> };
   firewall: FirewallRule[];
-  clouds: Record<'aws' | 'gce' | 'azure' | 'openstack', string[]>;
+  clouds: Record<CloudName, string[]>;
 }
 
 const round = (s: number) => Math.round(s * 100) / 100;
@@ -89,31 +94,8 @@ export function buildPlan(m: Model): Plan {
     }
   }
 
-  const v = m.vip.address;
-  const clouds: Plan['clouds'] = {
-    aws: [
-      `security group: allow protocol 112 between ${addrs.join(' and ')} (VRRP), and the service ports from clients`,
-      `a gratuitous ARP does not move the VIP in a VPC: set vip.cloud { provider: aws, mode: secondary-ip } (VIP ${v} in the nodes' subnet, re-assigned to the new MASTER's ENI) or { mode: route, routeTableIds: [...] } (VIP outside the VPC CIDR, route ${v}/32 -> MASTER's ENI; disable source/destination check on both ENIs)`,
-      'instance profile: ec2:AssignPrivateIpAddresses (secondary-ip) or ec2:ReplaceRoute (route); IMDSv2 reachable from the node (hop limit 1 is enough)',
-      `identity: tag each instance ${m.identity.metadataKey}=<node name> and enable instance metadata tags (InstanceMetadataTags=enabled)`,
-    ],
-    gce: [
-      'firewall rule: allow protocol 112 (vrrp) between the LB nodes (by network tag), and the service ports from clients',
-      `the VIP does not follow a gratuitous ARP: set vip.cloud { provider: gce, mode: alias-ip } (${v}/32 as an alias IP range moved to the MASTER's nic0) or { mode: route, routeName: ... } (a route ${v}/32 with next-hop-instance; create the instances with can_ip_forward = true)`,
-      'service account with compute.instances.updateNetworkInterface (alias-ip) or compute.routes.create/delete (route) and the cloud-platform scope',
-      `identity: set instance metadata ${m.identity.metadataKey}=<node name>`,
-    ],
-    azure: [
-      'NSG: allow protocol 112 between the LB nodes (VRRP), and the service ports from clients',
-      `no VIP move: put both nodes in the backend pool of an internal Standard Load Balancer whose frontend IP is ${v}, with floating IP (direct server return) enabled on each rule; the health probe must succeed only on the node holding the VIP`,
-      `identity: tag each VM ${m.identity.metadataKey}=<node name>`,
-    ],
-    openstack: [
-      'security group: allow protocol vrrp (112) between the LB nodes, and the service ports from clients',
-      `no VIP move: add ${v} to allowed-address-pairs on both nodes' ports (openstack port set --allowed-address ip-address=${v} PORT); keepalived's gratuitous ARP then moves it`,
-      `identity: set server metadata ${m.identity.metadataKey}=<node name>`,
-    ],
-  };
+  const clouds = cloudPrerequisites(m);
+  const step = cloudStep(m);
 
   return {
     cluster: m.name,
@@ -121,8 +103,11 @@ export function buildPlan(m: Model): Plan {
     vip: {
       address: m.vip.address,
       prefix: m.vip.prefix,
-      interface: m.vip.interface,
-      ...(m.vip.cloud ? { cloudHook: { provider: m.vip.cloud.provider, mode: m.vip.cloud.mode, notifyMaster: m.vip.cloud.notifyMaster } } : {}),
+      interface: m.vip.interface ?? null,
+      interfaceHow: m.vip.interface
+        ? `vip.interface: ${m.vip.interface} on every node`
+        : `resolved at boot (vip.interface not set): each node takes the NIC that holds its own address (${m.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}) and writes "interface <NIC>" to ${INTERFACE_FILE}, which keepalived.conf includes; without such a NIC keepalived does not start`,
+      ...(m.vip.cloud ? { cloud: cloudPlan(m) } : {}),
     },
     vrrp: {
       routerId: m.vrrp.routerId,
@@ -160,6 +145,7 @@ export function buildPlan(m: Model): Plan {
         seconds: round(nodeLoss),
         how: `${bestBackup.name} (priority ${bestBackup.priority}) takes over after 3 missed adverts x ${m.vrrp.advertInterval} s + skew ((256 - ${bestBackup.priority}) / 256 x ${m.vrrp.advertInterval} s)`,
       },
+      ...(step ? { cloudStep: step } : {}),
     },
     services: m.services.map((s) => ({
       name: s.name,
@@ -192,8 +178,14 @@ export function formatPlan(p: Plan): string {
   const out: string[] = [];
   const line = (s = '') => out.push(s);
   line(`cluster ${p.cluster} (${p.os})`);
-  line(`VIP ${p.vip.address}/${p.vip.prefix} on ${p.vip.interface}; VRRP v${p.vrrp.version} ${p.vrrp.mode}, router id ${p.vrrp.routerId}, advert ${secs(p.vrrp.advertIntervalSeconds)}, preempt ${p.vrrp.preempt ? 'on' : 'off'}, auth ${p.vrrp.auth}`);
-  if (p.vip.cloudHook) line(`cloud VIP move: ${p.vip.cloudHook.provider} ${p.vip.cloudHook.mode} via notify_master "${p.vip.cloudHook.notifyMaster}"`);
+  line(`VIP ${p.vip.address}/${p.vip.prefix} on ${p.vip.interface ?? "each node's own NIC"}; VRRP v${p.vrrp.version} ${p.vrrp.mode}, router id ${p.vrrp.routerId}, advert ${secs(p.vrrp.advertIntervalSeconds)}, preempt ${p.vrrp.preempt ? 'on' : 'off'}, auth ${p.vrrp.auth}`);
+  if (p.vip.interface === null) line(`VRRP interface: ${p.vip.interfaceHow}`);
+  const c = p.vip.cloud;
+  if (c) {
+    line(`cloud: ${c.provider} ${c.mode}: ${c.how}`);
+    if (c.notify) line(`  keepalived notify (${p.nodes[0].name}; the others differ in address=): "${c.notify}"`);
+    if (c.permissions.length) line(`  IAM permissions the nodes need: ${c.permissions.join(', ')}`);
+  }
   line();
   line('nodes:');
   for (const n of p.nodes) line(`  ${n.name.padEnd(12)} ${n.address.padEnd(15)} ${n.state.padEnd(6)} priority ${n.priority}; haproxy down -> ${n.onCheckFailure}`);
@@ -206,6 +198,12 @@ export function formatPlan(p: Plan): string {
   line(`    ${h.how}`);
   line(`  MASTER node lost:           ${secs(p.failover.nodeLoss.seconds)}`);
   line(`    ${p.failover.nodeLoss.how}`);
+  const cs = p.failover.cloudStep;
+  if (cs) {
+    line(`  + the cloud step after either: ${cs.seconds === null ? 'not documented by the cloud' : `about ${secs(cs.seconds)}`}`);
+    line(`    ${cs.how}`);
+    line(`    ${cs.retries}`);
+  }
   line();
   line('services:');
   for (const s of p.services) {

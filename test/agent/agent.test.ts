@@ -38,6 +38,8 @@ function expectNodeFiles(n: Node, model: Model, name: string): void {
     expect(st.gid, `${rel} group`).toBe(gidOf(group));
   }
   expect(n.read('run/lbbake/node')).toBe(`${name}\n`);
+  // no vip.interface: keepalived.conf includes the NIC that holds the node's address
+  if (!model.vip.interface) expect(n.read('run/lbbake/keepalived-interface.conf')).toBe('    interface eth0\n');
 }
 
 function expectNothingInstalled(n: Node): void {
@@ -182,12 +184,30 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
         'as lb-0 it would send VRRP from a wrong address and could become a second MASTER. Installed nothing; keepalived will not start. ' +
         'Fix the metadata or nodes[].address in lb.yaml, then run: systemctl restart lbbake-agent.service && systemctl start keepalived.service',
     );
-    // when the addresses cannot be listed, metadata is trusted (with a warning)
+    // when the addresses cannot be listed, the node cannot find its VRRP interface either: fail-safe
     rmSync(join(n.fake, 'ip.json'));
     const r2 = await n.runAgent(env());
-    expect(r2.code, r2.stderr).toBe(0);
-    expectNodeFiles(n, m, 'lb-0');
-    expect(logText(r2)).toContain("warning: cannot list this machine's addresses to confirm node lb-0: ip exited 1");
+    expect(r2.code, r2.stderr).toBe(1);
+    expect(logText(r2)).toContain('no interface holds 10.168.222.189 (nodes[].address of lb-0)');
+  });
+
+  it('vip.interface not set: the VRRP interface is the NIC holding the node address (also in --check, at every keepalived start)', async () => {
+    const n = fresh();
+    n.setInterfaces({ ens4: [NOT_A_NODE], ens5: ['10.168.222.190'] });
+    fake.set({ gce: { kind: 'value', value: 'lb-1' } });
+    const r = await n.runAgent(env());
+    expect(r.code, r.stderr).toBe(0);
+    expect(n.read('run/lbbake/keepalived-interface.conf')).toBe('    interface ens5\n');
+    expect(logText(r)).toContain('VRRP interface ens5 (it holds 10.168.222.190) written to /run/lbbake/keepalived-interface.conf');
+    // the NIC was renamed before keepalived (re)starts: --check follows it
+    n.setInterfaces({ ens4: [NOT_A_NODE], eth7: ['10.168.222.190'] });
+    expect((await n.runAgent(env(), ['--check'])).code).toBe(0);
+    expect(n.read('run/lbbake/keepalived-interface.conf')).toBe('    interface eth7\n');
+    // the address is gone: keepalived may not start
+    n.setInterfaces({ ens4: [NOT_A_NODE] });
+    const gone = await n.runAgent(env(), ['--check']);
+    expect(gone.code).toBe(1);
+    expect(logText(gone)).toContain('no interface holds 10.168.222.190 (nodes[].address of lb-1)');
   });
 
   it('is idempotent: a second run changes nothing and reloads nothing', async () => {

@@ -259,9 +259,14 @@ export class Node {
 
   /** What `ip -j -4 addr` reports: eth0 with these addresses (plus lo). */
   setAddresses(addrs: string[]): void {
+    this.setInterfaces({ eth0: addrs });
+  }
+
+  /** What `ip -j -4 addr` reports: these interfaces with their addresses (plus lo). */
+  setInterfaces(nics: Record<string, string[]>): void {
     const ifaces = [
       { ifindex: 1, ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
-      { ifindex: 2, ifname: 'eth0', addr_info: addrs.map((a) => ({ family: 'inet', local: a, prefixlen: 24 })) },
+      ...Object.entries(nics).map(([ifname, addrs], i) => ({ ifindex: i + 2, ifname, addr_info: addrs.map((a) => ({ family: 'inet', local: a, prefixlen: 24 })) })),
     ];
     writeFileSync(join(this.fake, 'ip.json'), JSON.stringify(ifaces));
   }

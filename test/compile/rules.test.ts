@@ -119,6 +119,8 @@ const ROWS: Row[] = [
   { name: 'dns.name an SRV label', yaml: dnsEdit('{ name: _api._tcp.k8s.internal }'), code: 'DNS_NAME', path: '/services/0/dns/name', line: 15 },
   { name: 'dns.name with a space', yaml: dnsEdit('{ name: "api k8s.internal" }'), code: 'BAD_STRING', path: '/services/0/dns/name', line: 15 },
   { name: 'dns.nameservers not an address', yaml: dnsEdit('{ name: api.k8s.internal, nameservers: [dns1] }'), code: 'BAD_IPV4', path: '/services/0/dns/nameservers/0', line: 15 },
+  { name: 'vip.cloud aws on Rocky (SELinux confines keepalived\'s notify scripts)', yaml: edit('  address: 10.0.0.100\n', '  address: 10.0.0.100\n  cloud: { provider: aws, mode: secondary-ip }\n').replace('name: demo', 'name: demo\ntarget: { os: rocky9 }'), code: 'CLOUD_VIP_OS', path: '/vip/cloud/provider', line: 6 },
+  { name: 'azure probe port clashes with a service', yaml: edit('  address: 10.0.0.100\n', '  address: 10.0.0.100\n  cloud: { provider: azure, probePort: 6443 }\n'), code: 'DUPLICATE_PORT', path: '/vip/cloud/probePort', line: 5 },
   { name: 'dns without nameservers on rocky8 (haproxy 1.8)', yaml: dnsEdit('{ name: api.k8s.internal }').replace('name: demo', 'name: demo\ntarget: { os: rocky8 }'), code: 'DNS_NAMESERVERS_REQUIRED', path: '/services/0/dns', line: 16 },
   // --- warnings ---
   { name: 'routerId 51', yaml: edit('  routerId: 7', '  routerId: 51'), code: 'ROUTER_ID_DEFAULT', path: '/vrrp/routerId', line: 6, severity: 'warning' },
@@ -166,6 +168,7 @@ describe('diagnostics for invalid input', () => {
       metricsSupported: ['METRICS_UNSUPPORTED'], metricsExposure: ['METRICS_ALL_ADDRESSES'],
       longLivedStreams: ['TIMEOUT_SHORT'],
       backendsGiven: ['DNS_AND_SERVERS', 'NO_BACKENDS'], dnsMax: ['DNS_MAX'], dnsName: ['DNS_NAME'], dnsNameservers: ['DNS_NAMESERVERS_REQUIRED'],
+      cloudVipOs: ['CLOUD_VIP_OS'],
     };
     expect(Object.keys(RULES).sort()).toEqual(Object.keys(ruleCodes).sort());
     for (const [rule, codes] of Object.entries(ruleCodes)) {

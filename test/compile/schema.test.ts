@@ -44,8 +44,9 @@ describe('the schema documents every key', () => {
     expected = {
       'target.os': DEFAULTS.os,
       'vip.prefix': DEFAULTS.vipPrefix,
-      'vip.interface': DEFAULTS.vipInterface,
       'vip.cloud.network': DEFAULTS.gceNetwork,
+      'vip.cloud.checkInterval': DEFAULTS.cloudCheckInterval,
+      'vip.cloud.probePort': DEFAULTS.azureProbePort,
       'vrrp.version': DEFAULTS.vrrpVersion,
       'vrrp.advertInterval': DEFAULTS.advertInterval,
       'vrrp.mode': DEFAULTS.mode,

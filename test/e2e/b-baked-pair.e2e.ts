@@ -74,7 +74,7 @@ async function nodeChecks(spec: VmSpec, render: string): Promise<void> {
   }
 }
 
-const holdsVip = async (spec: VmSpec) => (await ssh(spec, 'ip -4 -br addr show dev eth0')).stdout.includes('198.18.0.100/');
+const holdsVip = async (spec: VmSpec) => (await ssh(spec, 'ip -4 -br addr show dev ens5')).stdout.includes('198.18.0.100/');
 
 /** `lbbake-agent status --json` on the node (exit 1 only says that it lists problems). */
 async function status(spec: VmSpec): Promise<Record<string, unknown>> {

@@ -40,6 +40,7 @@ import { nodeTree } from '../../src/render/node.js';
 import { HAPROXY_EVENT } from '../../src/facts/node.js';
 import { type FileSet } from '../../src/render/files.js';
 import { writeTree } from '../../src/io/write.js';
+import { INTERFACE_SCRIPT } from '../../src/facts/node.js';
 
 /** What the lab needs on the host (root too); suites and benches pass this to missing(). */
 export const LAB_TOOLS = ['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'];
@@ -92,7 +93,7 @@ export interface LabVrrp {
  * lb.yaml text for the lab: the shape of examples/k8s-apiserver.yaml with lab addresses. vrrp
  * keys given here replace the example's; `auth: null` drops the password (needed for VRRPv3).
  */
-export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] }; metrics?: { port?: number; bind?: string } } = {}): string {
+export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] }; resolveInterface?: boolean; metrics?: { port?: number; bind?: string } } = {}): string {
   const { auth, ...rest } = vrrp;
   const v: Record<string, unknown> = { routerId: 18, advertInterval: 1, mode: 'unicast', preempt: true, ...rest };
   if (auth !== null) v.auth = auth ?? { pass: 'k8sHA-18' };
@@ -100,7 +101,8 @@ export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; namese
     version: 1,
     name: 'lab',
     target: { os: 'debian12' },
-    vip: { address: VIP, prefix: 32, interface: 'eth0' },
+    // resolveInterface: no vip.interface, each node finds its NIC at boot
+    vip: { address: VIP, prefix: 32, ...(opts.resolveInterface ? {} : { interface: 'eth0' }) },
     vrrp: v,
     nodes: LB_NODES.map((n) => ({ name: n.name, address: n.address })),
     services: [
@@ -622,6 +624,12 @@ export class NetLab {
   }
 
   startKeepalived(node: LbName): void {
+    // --node user-data's ExecStartPre for keepalived (vip.interface not set): find the NIC
+    const resolver = join(this.nodeRoot(node), INTERFACE_SCRIPT.slice(1));
+    if (existsSync(resolver)) {
+      const r = this.exec(node, ['sh', resolver]);
+      if (r.status !== 0) throw new Error(`${node}: ${INTERFACE_SCRIPT} failed: ${r.stderr}`);
+    }
     const env = Object.entries(this.keepalivedEnv).map(([k, v]) => `${k}='${v}' `).join('');
     this.daemon(node, 'keepalived', `${env ? `env ${env}` : ''}keepalived --dont-fork -l -D -f /etc/keepalived/keepalived.conf`);
   }

@@ -3,7 +3,10 @@
  * in a network of namespaces (test/helpers/netlab.ts). Needs root; in CI a missing tool fails.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { INTERFACE_FILE, INTERFACE_SCRIPT } from '../../src/facts/node.js';
+import { userdataForNode } from '../../src/render/userdata.js';
 import { join } from 'node:path';
 import { missing } from '../helpers/tools.js';
 import { metadataModeFiles } from '../../src/render/agent.js';
@@ -209,8 +212,9 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
     expect(lab.get(2, 1).every((r) => !r.ok)).toBe(true);
   });
 
-  it('6) boot agent: both nodes get the same metadata-mode files; a fake metadata service names them; they come up with the right roles', async () => {
-    const m = labModel(DEFAULT);
+  it('6) boot agent: both nodes get the same metadata-mode files; a fake metadata service names them; they come up with the right roles and their own NIC', async () => {
+    // no vip.interface: the agent writes the NIC holding each node's address for keepalived
+    const m = labModel(labYaml({}, { resolveInterface: true }));
     const same = metadataModeFiles(m, { secrets: 'inline', layout: 'template' }); // what the metadata-mode user-data writes on every node
     const url = await lab.startMetadata(m.identity.metadataKey, { '198.18.0.11': 'lb-0', '198.18.0.12': 'lb-1' });
     for (const n of ['lb-0', 'lb-1'] as const) await lab.killNode(n);
@@ -230,14 +234,28 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
         expect(readFileSync(join(lab.nodeRoot(n), rel), 'utf8'), rel).toBe(f.content);
       }
       expect(lab.exec(n, ['cat', '/etc/keepalived/keepalived.conf']).stdout).toContain(`unicast_src_ip ${LB_NODES.find((x) => x.name === n)!.address}`);
-      // keepalived's ExecStartPre fail-safe passes, then the services start as systemd would
+      // keepalived's ExecStartPre fail-safe passes (and resolves the NIC again), then the services start as systemd would
       expect(agent(n, '--check').status).toBe(0);
+      expect(readFileSync(join(lab.nodeRoot(n), INTERFACE_FILE), 'utf8')).toBe('    interface eth0\n');
+      // (the agent ran under LBBAKE_ROOT; the node's own /run is where keepalived reads it)
+      lab.exec(n, ['sh', '-c', `mkdir -p /run/lbbake && cp ${join(lab.nodeRoot(n), INTERFACE_FILE)} ${INTERFACE_FILE}`]);
       lab.startHaproxy(n);
       lab.startKeepalived(n);
     }
     await lab.steady();
     expect(lab.readLog('lb-0', 'keepalived')).toContain('Entering MASTER STATE');
     expect(lab.readLog('lb-1', 'keepalived')).not.toContain('Entering MASTER STATE');
+    // the VIP went on the resolved NIC (keepalived.conf names none)
+    expect(lab.exec('lb-0', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']).stdout).toContain(' 198.18.0.100/32 ');
+
+    // --node user-data: keepalived's ExecStartPre script finds the NIC the same way
+    const script = parse(userdataForNode(m, m.nodes[1])).write_files.find((w: { path: string }) => w.path === INTERFACE_SCRIPT).content as string;
+    const scriptFile = join(lab.nodeRoot('lb-1'), 'lbbake-interface-test');
+    writeFileSync(scriptFile, script.replaceAll(INTERFACE_FILE, '/run/lbbake/interface-test.conf'));
+    const sr = lab.exec('lb-1', ['sh', scriptFile]);
+    expect(sr.status, sr.stderr).toBe(0);
+    expect(sr.stdout).toContain('VRRP interface eth0 (it holds 198.18.0.12)');
+    expect(lab.exec('lb-1', ['cat', '/run/lbbake/interface-test.conf']).stdout).toBe('    interface eth0\n');
 
     // a node whose metadata names another node's role (address mismatch) installs nothing and
     // keepalived's fail-safe keeps it from ever taking the VIP

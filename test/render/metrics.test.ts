@@ -12,7 +12,8 @@ import type { Model } from '../../src/compile/model.js';
 import { nodeTree, renderHaproxy, renderKeepalived } from '../../src/render/node.js';
 import { hookFiles } from '../../src/render/hooks.js';
 import { KEEPALIVED_METRICS, keepalivedExpositionLines } from '../../src/render/metrics.js';
-import { TRACKER_SOURCE } from '../../src/io/paths.js';
+import { TRACKER_SOURCE, VIP_PROGRAM_SOURCE } from '../../src/io/paths.js';
+import { VRRP_TRACKER } from '../../src/facts/node.js';
 import { EXAMPLE } from '../helpers/io.js';
 import { haproxyCheck, missing, tempFile } from '../helpers/tools.js';
 
@@ -72,6 +73,24 @@ describe('metrics rendering', () => {
       expect(lines.filter((l) => l.startsWith('lbbake_vrrp_state{'))).toHaveLength(4);
     }
     expect(keepalivedExpositionLines(cloud)).toContain('lbbake_cloud_vip_owner{provider="aws"} %[str(cloud.owner),table_gpt0(lbbake-keepalived)]');
+  });
+
+  it('lbbake-vip (vip.cloud aws/gce) records its ownership checks where the tracker reads them', () => {
+    const vip = readFileSync(VIP_PROGRAM_SOURCE, 'utf8');
+    expect(VRRP_TRACKER.cloudOwner).toBe('/run/lbbake/cloud-owner.json');
+    expect(vip).toContain('RUN_DIR = os.environ.get("LBBAKE_RUN_DIR") or "/run/lbbake"\n');
+    expect(vip).toContain('OWNER = RUN_DIR + "/cloud-owner.json"\n');
+    const gce = model((d) => {
+      d.metrics = {};
+      d.vip.cloud = { provider: 'gce', mode: 'alias-ip' };
+    });
+    expect(renderKeepalived(gce, gce.nodes[0])).toContain(' cloud=/run/lbbake/cloud-owner.json"\n');
+    const azure = model((d) => {
+      d.metrics = {};
+      d.vip.cloud = { provider: 'azure' };
+    });
+    expect(renderKeepalived(azure, azure.nodes[0])).not.toContain('cloud=');
+    expect(keepalivedExpositionLines(azure).join('\n')).not.toContain('lbbake_cloud');
   });
 
   it('every table key the exposition reads is one the tracker publishes, and back', () => {

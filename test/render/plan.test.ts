@@ -63,7 +63,19 @@ describe('lbbake explain on the example', () => {
       d.vip.cloud = { provider: 'aws', mode: 'secondary-ip' };
     });
     const r = await run(['explain', f]);
-    expect(r.stdout).toContain('cloud VIP move: aws secondary-ip via notify_master "/usr/local/libexec/lbbake/vip-move-aws secondary-ip eth0 10.168.222.18"');
+    expect(r.stdout).toContain('cloud: aws secondary-ip: lbbake-vip assigns 10.168.222.18 as a secondary private IP');
+    expect(r.stdout).toContain('keepalived notify (lb-0; the others differ in address=): "/usr/local/libexec/lbbake/lbbake-vip cloud=aws mode=secondary-ip vip=10.168.222.18/32 address=10.168.222.189 every=10 notify"');
+  });
+  it('says how each node finds its VRRP interface when vip.interface is not set, and names a set one', async () => {
+    const r = await run(['explain', EXAMPLE, '--json']);
+    expect(JSON.parse(r.stdout).vip).toMatchObject({ interface: null, interfaceHow: expect.stringContaining('the NIC that holds its own address (lb-0 10.168.222.189, lb-1 10.168.222.190)') });
+    const set = await run(['explain', variant('iface', (d) => { d.vip.interface = 'ens5'; }), '--json']);
+    expect(JSON.parse(set.stdout).vip).toMatchObject({ interface: 'ens5', interfaceHow: 'vip.interface: ens5 on every node' });
+    // render --node says it too, next to what it wrote
+    const out = join(dir, 'render-iface');
+    const rr = await run(['render', EXAMPLE, '--node', 'lb-1', '-o', out]);
+    expect(rr.stderr).toContain('vip.interface is not set: keepalived.conf includes /run/lbbake/keepalived-interface.conf, which lb-1 writes at boot as "interface <the NIC holding 10.168.222.190>"');
+    expect(readFileSync(join(out, 'etc/keepalived/keepalived.conf'), 'utf8')).toContain('    include /run/lbbake/keepalived-interface.conf\n');
   });
   it('a DNS-backed service: the name, slots and timers, and UDP 53 to the nameservers in the firewall rules', async () => {
     const f = variant('dns', (d) => {
