@@ -1,9 +1,40 @@
 #!/usr/bin/python3
-"""lbbake boot agent: finds which LB node this machine is (override file, instance metadata,
-its own addresses; only a name of this cluster whose address is on this machine counts) and
-installs that node's files, else fails safe: `--check` (keepalived's ExecStartPre) lets
-keepalived start only after an install in this boot. Also `status [--json]`, `drain`/`undrain`,
-`handover`/`takeback`. Sources, files, exit codes, environment: docs/agent.md.
+"""lbbake boot agent: find out which LB node this machine is and install that node's files.
+
+Name resolution, first answer wins (each source tried logs one line):
+  1. override file /etc/lbbake/node-name (operators, tests)
+  2. instance metadata, key from cluster.json: EC2 (IMDSv2 instance tags), GCE (instance
+     attributes), Azure (compute tagsList), OpenStack (meta_data.json "meta"), NoCloud
+     (cloud-init query ds.meta_data, else /run/cloud-init/instance-data.json)
+  3. this machine's IPv4 addresses matched against the nodes' addresses
+A value is accepted only if it equals one of the cluster's node names; anything else is
+logged (escaped, truncated) and ignored. All cluster data comes from cluster.json.
+A name from 1. or 2. must also have its nodes[].address on this machine (when `ip` can list
+the addresses): otherwise this node could send VRRP from a wrong address and become a
+second MASTER, so that is a fail-safe case too.
+
+Then the node's files are installed atomically: each is shared by all nodes, a template
+filled in from this node's row of cluster.json "nodes", or this node's own copy; secrets are
+filled in from /etc/lbbake/secrets.json. Services whose files changed are reloaded, and
+/run/lbbake/node records the success for this boot. `--check` (keepalived's ExecStartPre)
+exits 0 only after such a success, so a node that does not know its name never starts
+keepalived and never takes the VIP.
+
+`status [--json]` reports, read-only, what this node is and does: its name and how it was
+found, VRRP state and priority, who holds the VIP, haproxy's view of every server, the last
+state changes, and what is wrong (docs/agent.md).
+
+Exit codes: 0 installed (or nothing to change); 1 no node name (fail-safe);
+2 cannot install (missing secret, broken data, write error). status: 0 nothing wrong, 1 problems.
+
+Maintenance (README "Day 2"): drain|undrain SERVER [--service S] [--wait SECONDS]
+[--shutdown-sessions] sets a server to maint/ready in this node's haproxy (stats socket);
+SERVER is a name, SERVICE/SERVER or IPv4[:port]. handover|takeback [--wait SECONDS] [--node N]
+writes/removes keepalived's track file (priority 1, or FAULT without preempt) and waits for
+the VIP to move. Exit 0 done, 1 not confirmed in time, 2 error.
+Environment (tests, operators): LBBAKE_ROOT, LBBAKE_{EC2,GCE,AZURE,OPENSTACK}_URL,
+LBBAKE_TIMEOUT (s per request), LBBAKE_ATTEMPTS, LBBAKE_ROUNDS, LBBAKE_ROUND_PAUSE,
+LBBAKE_SOURCES (comma-separated subset, in order). LBBAKE_ROOT moves files, not the socket.
 Python 3.6+ standard library only.
 """
 

@@ -3,8 +3,9 @@
 state change to the FIFO given last: INSTANCE "VI_x" MASTER 250. Keeps state, priority, changes
 per state since boot and the last ones in state=FILE (what status reads); with haproxy=SOCKET
 table=NAME publishes them for /metrics/keepalived, again every 5 s (a haproxy reload empties the
-table); cloud=FILE adds what a cloud ownership check last found. SIGTERM (keepalived stops or
-reloads): STOP until keepalived reports again. Python 3.6+ standard library only.
+table); cloud=FILE adds what a cloud ownership check last found; hold=FILE gets 1 while MASTER,
+else 0 (vrrp.preempt off: keepalived runs one FIFO script). SIGTERM (keepalived stops or reloads):
+STOP until keepalived reports again. Python 3.6+ standard library only.
 """
 
 import json
@@ -50,6 +51,15 @@ def apply(st, line, now):
     st.update(instance=p[1].strip('"'), state=p[2], priority=int(p[3]), since=round(now, 3))
     st["history"] = (st.get("history", []) + [{"at": st["since"], "state": p[2], "priority": st["priority"]}])[-10:]
     return True
+
+
+def hold(path, line):
+    """hold=FILE: 1 while MASTER, else 0, at every state keepalived reports (track_file)."""
+    p = line.split()
+    if path and len(p) > 2 and p[0] == "INSTANCE" and p[2] in STATES + ("STOP", "DELETED"):
+        with open(path + ".tmp", "w") as f:
+            f.write("1\n" if p[2] == "MASTER" else "0\n")
+        os.rename(path + ".tmp", path)
 
 
 def values(st, cloud):
@@ -112,7 +122,9 @@ def main(argv):
             changed = False
             while b"\n" in buf:
                 line, buf = buf.split(b"\n", 1)
-                changed = apply(st, line.decode("utf-8", "replace"), time.time()) or changed
+                line = line.decode("utf-8", "replace")
+                hold(opts.get("hold"), line)
+                changed = apply(st, line, time.time()) or changed
             if changed:
                 save(opts["state"], st)
                 publish(opts, st)

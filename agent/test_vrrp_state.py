@@ -47,6 +47,20 @@ class ApplyTest(unittest.TestCase):
         self.assertEqual(st["state"], "STOP")
 
 
+class HoldTest(unittest.TestCase):
+    def test_one_while_master_else_zero_like_vrrp_holder(self):
+        with tempfile.TemporaryDirectory() as d:
+            f = os.path.join(d, "holder")
+            got = []
+            for line in ['INSTANCE "VI_c1" BACKUP 250', 'INSTANCE "VI_c1" MASTER 250', 'INSTANCE "VI_c1" MASTER 250',
+                         'GROUP "G" BACKUP 1', 'INSTANCE "VI_c1" FAULT 250', 'INSTANCE "VI_c1" DELETED 250']:
+                tracker.hold(f, line)
+                with open(f) as h:
+                    got.append(h.read())
+            self.assertEqual(got, ["0\n", "1\n", "1\n", "1\n", "0\n", "0\n"])
+            tracker.hold("", 'INSTANCE "VI_c1" MASTER 250')  # no hold= argument: nothing written
+
+
 class ValuesTest(unittest.TestCase):
     def test_one_hot_state_counts_and_stop_while_keepalived_is_not_running(self):
         st = {"state": "MASTER", "priority": 250, "since": 1796571448.08, "keepalived": "running",

@@ -1,6 +1,5 @@
 import type { Model, NodeModel } from '../compile/model.js';
-import { hookFiles } from './hooks.js';
-import { unitDropIns } from './units.js';
+import { systemFiles } from './system.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
@@ -8,6 +7,7 @@ import { InternalError } from '../diagnostics/errors.js';
 import { cloudConfigText } from './cloud-config.js';
 import { AGENT_PATHS, HANDOVER_FILE, INTERFACE_FILE, KEEPALIVED_PIDFILE, SELINUX_BOOLEANS, SOURCES, UNITS, VRRP_TRACKER, vrrpInstanceName } from '../facts/node.js';
 import { AGENT_SOURCE } from '../io/paths.js';
+import { withoutDocs } from './python-docs.js';
 import { readFileSync } from 'node:fs';
 import {
   fillSecrets,
@@ -244,10 +244,10 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
     owner: 'root:root',
   });
   for (const [k, v] of nodeFiles) files.set(k, v);
-  // the same on every node, so not in the agent's manifest: with vip.cloud the notify_master
-  // hook, and the systemd drop-ins (runcmd and the image's step 5 run daemon-reload)
-  for (const [k, v] of hookFiles(m)) files.set(k, v);
-  for (const [k, v] of unitDropIns(m)) files.set(k, v);
+  // the same on every node, so not in the agent's manifest (system.ts): keepalived's scripts (the
+  // vip.cloud hook, the VIP-holder FIFO reader) and the systemd drop-ins (runcmd and the image's
+  // step 5 run daemon-reload)
+  for (const [k, v] of systemFiles(m)) files.set(k, v);
   if (opts.secrets === 'inline') {
     files.set(SECRETS_PATH.slice(1), { content: secretsJson(m), mode: '0600', owner: 'root:root' });
   }
@@ -273,13 +273,15 @@ export function tableJson(obj: Record<string, unknown>): string {
 
 /**
  * The boot agent as installed: agent/lbbake-agent.py with its interpreter line set to the
- * target's python and the generated-by header after it. Nothing else of the source changes.
+ * target's python, the generated-by header after it, and without its docstrings and comment-only
+ * lines (withoutDocs: its documentation is the source and docs/agent.md; every byte counts in
+ * AWS's 16 KB of user-data). The code itself does not change.
  */
 export function agentScript(python: string, headerText: string): string {
   const source = readFileSync(AGENT_SOURCE, 'utf8');
   const nl = source.indexOf('\n');
   if (!source.startsWith('#!') || nl < 0) throw new InternalError(`${AGENT_SOURCE} does not start with an interpreter line`);
-  return `#!${python}\n# ${headerText}\n${source.slice(nl + 1)}`;
+  return `#!${python}\n# ${headerText}\n# documented in lbbake's agent/lbbake-agent.py and docs/agent.md\n${withoutDocs(source.slice(nl + 1))}`;
 }
 
 /** The boot agent exactly as a node of this cluster gets it. */

@@ -52,6 +52,8 @@ export function trackerCommand(m: Model): string {
     `haproxy=${m.os.haproxyStatsSocket}`,
     `table=${METRICS_TABLE}`,
     ...(apiCloud(m) ? [`cloud=${VRRP_TRACKER.cloudOwner}`] : []),
+    // keepalived runs one FIFO script: with metrics the tracker also keeps the VIP-holder file
+    ...(m.vrrp.hold ? [`hold=${m.vrrp.hold.file}`] : []),
   ].join(' ');
 }
 

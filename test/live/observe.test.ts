@@ -11,11 +11,12 @@ import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { missing } from '../helpers/tools.js';
 import { metadataModeFiles } from '../../src/render/agent.js';
-import { CLIENT, LAB_TOOLS, LB_NODES, type LbName, labModel, labYaml, NetLab, waitFor } from '../helpers/netlab.js';
+import { CLIENT, LAB_TOOLS, LB_NODES, type LbName, labModel, labYaml, NetLab, renderLab, waitFor } from '../helpers/netlab.js';
 
 const reason = missing([...LAB_TOOLS, 'prometheus'], { root: true });
 
-const YAML = labYaml({}, { metrics: { bind: 'node' } });
+// preempt on: lb-0 takes the VIP back after each failover (the counters below count that)
+const YAML = labYaml({ preempt: true }, { metrics: { bind: 'node' } });
 const PROM = `${CLIENT}:9090`;
 const SCRAPE_S = 1;
 const addr = (n: LbName) => LB_NODES.find((x) => x.name === n)!.address;
@@ -86,7 +87,7 @@ describe.skipIf(reason)('seeing the pair: Prometheus metrics and lbbake-agent st
   }
 
   beforeAll(async () => {
-    lab = await NetLab.create({ overlay: true });
+    lab = await NetLab.create();
     const files = metadataModeFiles(m, { secrets: 'inline' });
     for (const n of ['lb-0', 'lb-1'] as const) {
       lab.writeNodeFiles(n, files);
@@ -266,5 +267,24 @@ describe.skipIf(reason)('seeing the pair: Prometheus metrics and lbbake-agent st
     await waitFor('VIP back on lb-0 only', () => lab.vipHolders().join() === 'lb-0', { timeoutMs: 30_000 });
     await scraped('lb-0 MASTER again in Prometheus', () => one(`lbbake_vrrp_state{instance="${target('lb-0')}",state="MASTER"}`) === 1);
     expect(statusJson('lb-0')).toMatchObject({ vrrp: { state: 'MASTER', keepalived: 'running' }, problems: [] });
+  });
+
+  it('preempt off (the default) with metrics: the tracker, keepalived\'s one FIFO script, also keeps the VIP-holder file, so the VIP stays where it went', async () => {
+    const held = labYaml({}, { metrics: { bind: 'node' } });
+    const files = renderLab(held);
+    expect(files['lb-0'].get('etc/keepalived/keepalived.conf')!.content).toContain(' hold=/run/lbbake-vrrp-holder"\n');
+    expect(files['lb-0'].has('usr/local/libexec/lbbake/vrrp-holder')).toBe(false);
+    await lab.deploy(files);
+    await lab.steady();
+    const holder = (n: LbName) => lab.exec(n, ['cat', '/run/lbbake-vrrp-holder']).stdout;
+    await waitFor('holder files written', () => holder('lb-0') === '1\n' && holder('lb-1') === '0\n');
+    lab.killHaproxy('lb-0');
+    await waitFor('lb-1 holds the VIP', () => lab.vipHolders().join() === 'lb-1');
+    await waitFor('lb-1 is the holder now', () => holder('lb-1') === '1\n' && holder('lb-0') === '0\n');
+    lab.startHaproxy('lb-0');
+    await waitFor('lb-0 back as BACKUP', () => lab.exec('lb-0', ['cat', '/run/lbbake/vrrp.json']).stdout.includes('"state": "BACKUP"'), { timeoutMs: 30_000, intervalMs: 500 });
+    await new Promise((r) => setTimeout(r, 6_000)); // several adverts with a healthy, higher-priority lb-0
+    expect(lab.vipHolders()).toEqual(['lb-1']);
+    expect(holder('lb-1')).toBe('1\n');
   });
 });

@@ -35,7 +35,8 @@ describe('metrics rendering', () => {
   it('off without lb.yaml metrics: no frontend, no table, no tracker (status then reads keepalived\'s journal)', () => {
     const m = model(() => {});
     expect(renderHaproxy(m, m.nodes[0])).not.toContain('lbbake-metrics');
-    expect(renderKeepalived(m, m.nodes[0])).not.toContain('vrrp_notify_fifo');
+    // (keepalived's FIFO goes to the VIP-holder script of preempt off, not to the tracker)
+    expect(renderKeepalived(m, m.nodes[0])).not.toContain('vrrp-state');
     expect([...hookFiles(m).keys()]).toEqual([]);
     expect([...hookFiles(plain).keys()]).toEqual(['usr/local/libexec/lbbake/vrrp-state']);
   });
@@ -45,10 +46,18 @@ describe('metrics rendering', () => {
     expect(cfg).toContain('frontend lbbake-metrics\n    bind 10.168.222.190:8405\n    mode http\n');
     expect(cfg).toContain('    http-request use-service prometheus-exporter if { path /metrics }\n');
     expect(cfg).toContain('backend lbbake-keepalived\n    stick-table type string len 16 size 32 store gpt0\n');
-    expect(renderKeepalived(plain, plain.nodes[1])).toContain(
-      'vrrp_notify_fifo_script "/usr/local/libexec/lbbake/vrrp-state state=/run/lbbake/vrrp.json haproxy=/run/haproxy/admin.sock table=lbbake-keepalived"\n',
+    // one FIFO script: the tracker, which also keeps the VIP-holder file of preempt off
+    const conf = renderKeepalived(plain, plain.nodes[1]);
+    expect(conf).toContain(
+      'vrrp_notify_fifo_script "/usr/local/libexec/lbbake/vrrp-state state=/run/lbbake/vrrp.json haproxy=/run/haproxy/admin.sock table=lbbake-keepalived hold=/run/lbbake-vrrp-holder"\n',
     );
-    expect(renderKeepalived(cloud, cloud.nodes[0])).toContain('table=lbbake-keepalived cloud=/run/lbbake/cloud-owner.json"\n');
+    expect(conf.match(/vrrp_notify_fifo_script/g)).toHaveLength(1);
+    expect(renderKeepalived(cloud, cloud.nodes[0])).toContain('table=lbbake-keepalived cloud=/run/lbbake/cloud-owner.json hold=/run/lbbake-vrrp-holder"\n');
+    const preempt = model((d) => {
+      d.metrics = {};
+      d.vrrp.preempt = true;
+    });
+    expect(renderKeepalived(preempt, preempt.nodes[0])).toContain('table=lbbake-keepalived"\n');
   });
 
   it('render --node writes the tracker at the path vrrp_notify_fifo_script names, root-owned 0755', () => {
@@ -84,7 +93,7 @@ describe('metrics rendering', () => {
       d.metrics = {};
       d.vip.cloud = { provider: 'gce', mode: 'alias-ip' };
     });
-    expect(renderKeepalived(gce, gce.nodes[0])).toContain(' cloud=/run/lbbake/cloud-owner.json"\n');
+    expect(renderKeepalived(gce, gce.nodes[0])).toContain(' cloud=/run/lbbake/cloud-owner.json hold=/run/lbbake-vrrp-holder"\n');
     const azure = model((d) => {
       d.metrics = {};
       d.vip.cloud = { provider: 'azure' };

@@ -3,9 +3,9 @@
 # private mount namespace (ip netns exec NS unshare --pid --fork --mount-proc --mount ...).
 # Gives the node a private /run and its own /etc/keepalived, /etc/haproxy, /var/lib/haproxy so
 # the files lbbake renders run unmodified at their real paths; then reaps orphans forever.
-# With "overlay" (cloud labs), /etc and /usr are overlays whose upper layers are NODEROOT/etc and
+# With "overlay" (every lab), /etc and /usr are overlays whose upper layers are NODEROOT/etc and
 # NODEROOT/usr, so every file of the node's tree there (/etc/lbbake, /usr/libexec/keepalived, ...)
-# is at its real path too, over an unchanged host; otherwise only /usr is, when the tree has one.
+# is at its real path too, over an unchanged host.
 # usage: node-init.sh NODEROOT PYTHON [bind|overlay]
 set -eu
 root=$1
@@ -13,16 +13,11 @@ python=$2
 how=${3:-bind}
 mount -t tmpfs -o mode=0755 lbl-run /run
 mkdir -p /run/haproxy
-overlay() {
-    mkdir -p "$root/$1" "$root/.ovl/$1"
-    mount -t overlay "lbl-$1" -o "lowerdir=/$1,upperdir=$root/$1,workdir=$root/.ovl/$1" "/$1"
-}
 if [ "$how" = overlay ]; then
-    overlay etc
-    overlay usr
-elif [ -d "$root/usr" ]; then
-    # the scripts keepalived runs (/usr/local/libexec/lbbake) at their real paths
-    overlay usr
+    for top in etc usr; do
+        mkdir -p "$root/$top" "$root/.ovl/$top"
+        mount -t overlay "lbl-$top" -o "lowerdir=/$top,upperdir=$root/$top,workdir=$root/.ovl/$top" "/$top"
+    done
 fi
 for d in etc/keepalived etc/haproxy var/lib/haproxy; do
     mkdir -p "$root/$d"
