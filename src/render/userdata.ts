@@ -6,7 +6,7 @@ import { renderTemplateFile } from './templates.js';
 import { type FileEntry } from './files.js';
 import { cloudConfigText } from './cloud-config.js';
 import { metadataModeFiles } from './agent.js';
-import { AGENT_PATHS, APPLY_SCRIPT, INTERFACE_DROP_IN, INTERFACE_FILE, INTERFACE_SCRIPT, PACKAGES, SELINUX_BOOLEANS, UNITS } from '../facts/node.js';
+import { AGENT_PATHS, APPLY_SCRIPT, INTERFACE_DROP_IN, INTERFACE_FILE, INTERFACE_SCRIPT, PACKAGES, SELINUX_BOOLEANS, UNITS, VIP_PROGRAM } from '../facts/node.js';
 import { lbbakeVersion } from '../io/paths.js';
 import { createHash } from 'node:crypto';
 import { gzipSync } from './encode.js';
@@ -33,14 +33,21 @@ export function gzipBase64(text: string): string {
   return gzipSync(Buffer.from(text, 'utf8')).toString('base64');
 }
 
-/** The comment above the boot agent in metadata-mode user-data: what it is and how to read it. */
-function agentNote(agent: string): string {
-  const bytes = Buffer.byteLength(agent);
-  const sha = createHash('sha256').update(agent).digest('hex');
+/** lbbake's own programs in metadata-mode user-data: what each is and its source in the package. */
+const PROGRAMS: Record<string, { what: string; source: string }> = {
+  [AGENT_PATHS.agent]: { what: 'the boot agent', source: 'agent/lbbake-agent.py' },
+  [VIP_PROGRAM]: { what: 'the cloud VIP mover', source: 'agent/lbbake-vip.py' },
+};
+
+/** The comment above one of lbbake's programs in metadata-mode user-data: what it is and how to read it. */
+function programNote(path: string, content: string): string {
+  const p = PROGRAMS[path];
+  const bytes = Buffer.byteLength(content);
+  const sha = createHash('sha256').update(content).digest('hex');
   return [
-    `${AGENT_PATHS.agent}: the boot agent of lbbake ${lbbakeVersion()} (agent/lbbake-agent.py with this`,
+    `${path}: ${p.what} of lbbake ${lbbakeVersion()} (${p.source} with this`,
     `cluster's header), ${bytes} bytes, sha256 ${sha}.`,
-    `Compressed (gz+b64) so that this user-data fits AWS's 16 KB; read it with: base64 -d | gunzip`,
+    `Compressed (gz+b64) to keep this user-data small; read it with: base64 -d | gunzip`,
   ].join('\n');
 }
 
@@ -114,8 +121,8 @@ export function userdataForMetadata(m: Model, opts: { agent: 'gz+b64' | 'plain' 
   // deferred: written after the packages are installed (the haproxy group must exist)
   for (const [rel, f] of metadataModeFiles(m, { secrets: 'inline', layout: 'template' })) {
     const w = writeFile('/' + rel, f, true);
-    if (w.path === AGENT_PATHS.agent && opts.agent === 'gz+b64') {
-      notes[w.path] = agentNote(f.content);
+    if (PROGRAMS[w.path] !== undefined && opts.agent === 'gz+b64') {
+      notes[w.path] = programNote(w.path, f.content);
       writeFiles.push({ path: w.path, encoding: 'gz+b64', content: gzipBase64(f.content), owner: w.owner, permissions: w.permissions, defer: true });
     } else {
       writeFiles.push(w);

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AGENT_PATHS, fillNode, metadataModeFiles, nodeValues, secretsUserdata } from '../../src/render/agent.js';
 import { createHash } from 'node:crypto';
+import { VIP_PROGRAM } from '../../src/facts/node.js';
 import { lbbakeVersion } from '../../src/io/paths.js';
 import { CLOUD_LIMITS, countedSize, encodeUserdata } from '../../src/render/encode.js';
 import { secretValues } from '../../src/render/agent-secrets.js';
@@ -127,6 +128,20 @@ describe('gen-userdata without --node (metadata mode)', () => {
       const tpl = files.get(`usr/lib/lbbake/template/${rel}`)!.content;
       for (const n of perAddress.nodes) expect(fillNode(tpl, nodeValues(n))).toBe(copies.get(`usr/lib/lbbake/nodes/${n.name}/${rel}`)!.content);
     }
+  });
+
+  it('with vip.cloud, lbbake-vip travels gz+b64 like the agent, decodes to exactly the program, and is plain in the gzipped form', () => {
+    const aws = modelOf(exampleText().replace(/^vip:\n/m, 'vip:\n  cloud: { provider: aws, mode: secondary-ip }\n'));
+    const want = metadataModeFiles(aws, { secrets: 'inline' }).get(VIP_PROGRAM.slice(1))!.content;
+    const text = userdataForMetadata(aws);
+    const w = (parse(text) as { write_files: Array<{ path: string; content: string; encoding?: string }> }).write_files.find((f) => f.path === VIP_PROGRAM)!;
+    expect(w.encoding).toBe('gz+b64');
+    expect(writeFileContent(w)).toBe(want);
+    expect(text).toContain(`# ${VIP_PROGRAM}: the cloud VIP mover of lbbake ${lbbakeVersion()} (agent/lbbake-vip.py`);
+    expect(text).toContain(`sha256 ${createHash('sha256').update(want).digest('hex')}.`);
+    const zipped = (parse(userdataForMetadata(aws, { agent: 'plain' })) as { write_files: Array<{ path: string; content: string; encoding?: string }> }).write_files.find((f) => f.path === VIP_PROGRAM)!;
+    expect(zipped.encoding).toBeUndefined();
+    expect(zipped.content).toBe(want);
   });
 
   it('--node keeps working; --secrets-only with --node is a usage error', async () => {
