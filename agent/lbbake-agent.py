@@ -462,14 +462,16 @@ def resolve(ctx):
 
 
 def address_problem(node):
-    """None when node's nodes[].address is on this machine, else why not (fails closed)."""
+    """(None, _) when node's nodes[].address is on this machine, else (why, whether that may
+    pass: `ip` failed, or no address yet while DHCP runs). Fails closed."""
     try:
         mine = own_addresses()
     except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
-        return "cannot list this machine's addresses: %s" % err
+        return "cannot list this machine's addresses: %s" % err, True
     if node["address"] not in mine:
         return "its address %s (nodes[].address) is not on this machine (%s)" % (
-            node["address"], ", ".join(mine) or "none")
+            node["address"], ", ".join(mine) or "none"), not mine
+    return None, False
 
 
 def identify(ctx, cfg):
@@ -481,11 +483,12 @@ def identify(ctx, cfg):
         name, source, transient = resolve(ctx)
         why = None
         if name is not None:
-            why = source != "address" and address_problem([n for n in cfg["nodes"] if n["name"] == name][0])
+            why, may_pass = (None, False) if source == "address" else address_problem(
+                [n for n in cfg["nodes"] if n["name"] == name][0])
             if not why:
                 return name, source, None
             log("%s names node %s, but %s" % (source, name, why))
-            transient = True
+            transient = transient or may_pass
         used = time.time() - start
         if not transient or used + pause > ctx.window:
             return (name, source, why) if why else (None, None, None)
