@@ -289,9 +289,9 @@ export const LB_SCHEMA = {
           "default": "unicast"
         },
         "preempt": {
-          "description": "true: the highest-priority healthy node always takes the VIP back. false: the VIP stays where it is until that node fails (all nodes start as BACKUP).",
+          "description": "false (default): the VIP stays on the node holding it for as long as that node can serve; it moves only when the holder fails or cannot reach any server while another node can. true: the highest-priority node that can serve takes the VIP back (one more VIP move, which resets every established stream). Every node starts as BACKUP either way.",
           "type": "boolean",
-          "default": true
+          "default": false
         },
         "auth": {
           "description": "VRRP PASS authentication (VRRP version 2 only). Absent: lbbake generates the pass.",
@@ -358,11 +358,51 @@ export const LB_SCHEMA = {
               "x-fix": "use a command and plain arguments: no quotes, shell operators or variables"
             }
           }
+        },
+        "readiness": {
+          "description": "The \"can serve\" check: haproxy answers on a local readiness page (127.0.0.1:port) only while every service has a server UP, and keepalived lowers a node that cannot serve below every node that can. When no node can serve (bootstrap, control-plane outage) the VIP stays where it is.",
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "enabled": {
+              "description": "Track readiness at all. false: only haproxy liveness (vrrp.check) moves the VIP.",
+              "type": "boolean",
+              "default": true
+            },
+            "port": {
+              "description": "Port of haproxy's readiness page on 127.0.0.1 (monitor-uri /lbbake/ready).",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 65535,
+              "default": 1081
+            },
+            "interval": {
+              "description": "Seconds between readiness checks (whole seconds).",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 60,
+              "default": 1
+            },
+            "fall": {
+              "description": "Failed readiness checks in a row before the node counts as unable to serve.",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 1
+            },
+            "rise": {
+              "description": "Good readiness checks in a row before the node counts as able to serve again.",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 1
+            }
+          }
         }
       }
     },
     "nodes": {
-      "description": "The LB nodes, at least 2. The first (highest priority) starts as MASTER when preempt is on.",
+      "description": "The LB nodes, at least 2. Every node starts as BACKUP; when they start together, the highest priority takes the VIP.",
       "type": "array",
       "minItems": 2,
       "maxItems": 16,
@@ -390,7 +430,7 @@ export const LB_SCHEMA = {
             "type": "integer"
           },
           "state": {
-            "description": "Initial VRRP state; derived when absent (MASTER for the highest priority with preempt, else BACKUP).",
+            "description": "Initial VRRP state; BACKUP when absent (a node takes no VIP before its checks pass). MASTER shortens this node's first election to one advert.",
             "enum": [
               "MASTER",
               "BACKUP"
@@ -431,14 +471,14 @@ export const LB_SCHEMA = {
             "default": "vip"
           },
           "balance": {
-            "description": "haproxy balance algorithm.",
+            "description": "haproxy balance algorithm. leastconn (default) sends each new connection to the server with the fewest open ones, so the long-lived watches of a restarted apiserver spread back over all servers; roundrobin ignores open connections.",
             "enum": [
               "roundrobin",
               "leastconn",
               "source",
               "first"
             ],
-            "default": "roundrobin"
+            "default": "leastconn"
           },
           "health": {
             "description": "How haproxy checks each server.",

@@ -98,6 +98,12 @@ export interface Model {
       weight: number;
       weightExplicit: boolean;
     };
+    /** The "can serve" check (haproxy's readiness page), or undefined when vrrp.readiness.enabled is false. */
+    readiness: ReadinessModel | undefined;
+    /** Holding the VIP (preempt off): the holder's bonus, or undefined with preempt on. */
+    hold: HoldModel | undefined;
+    /** Seconds between gratuitous ARP refreshes while MASTER (vrrp_garp_master_refresh). */
+    garpRefresh: number;
   };
   nodes: NodeModel[];
   services: ServiceModel[];
@@ -113,12 +119,47 @@ export interface Model {
       }
     | { enabled: false };
   sysctl: { ipForward: boolean; nonlocalBind: boolean };
+  /** Long-lived streams: how long a reload's old haproxy keeps them, TCP keepalive timers (sysctl). */
+  streams: { hardStopAfter: string; keepalive: { idle: number; interval: number; probes: number } };
   identity: { metadataKey: string };
   paths: {
     keepalivedConf: string;
     haproxyCfg: string;
     sysctlDropIn: string;
   };
+}
+
+/** keepalived's readiness check: haproxy's monitor page on 127.0.0.1, fails while a service has no server UP. */
+export interface ReadinessModel {
+  /** keepalived vrrp_script name. */
+  scriptName: string;
+  /** The check command (absolute, no shell). */
+  command: string;
+  port: number;
+  /** haproxy monitor-uri. */
+  uri: string;
+  interval: number;
+  timeout: number;
+  fall: number;
+  rise: number;
+  /** Negative track_script weight: an unready node drops below every ready one (also the holder). */
+  weight: number;
+}
+
+/**
+ * The VIP stays where it is: the node holding it (MASTER) counts `weight` more, through a
+ * track_file keepalived watches, written by the notify FIFO script on every state change.
+ */
+export interface HoldModel {
+  /** keepalived track_file name. */
+  trackName: string;
+  /** The file the notify script writes (1 while MASTER, else 0). */
+  file: string;
+  /** Absolute path of the script reading keepalived's notify FIFO (vrrp_notify_fifo_script). */
+  notify: string;
+  /** keepalived's notify FIFO (vrrp_notify_fifo). */
+  fifo: string;
+  weight: number;
 }
 
 /**

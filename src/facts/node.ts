@@ -62,6 +62,29 @@ export const HANDOVER_FILE = '/etc/keepalived/lbbake-handover';
 /** Where the VIP-move program lives on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
 
+/**
+ * Holding the VIP (vrrp.preempt off): keepalived's notify FIFO script writes 1 (MASTER) or 0 into
+ * HOLD_FILE on every state change; a track_file adds the hold bonus while it reads 1. In /run
+ * itself: keepalived watches the file's directory, which must exist before keepalived starts.
+ */
+export const HOLD_FILE = '/run/lbbake-vrrp-holder';
+export const HOLD_NOTIFY = `${HOOK_DIR}/vrrp-holder`;
+/** The FIFO keepalived writes its state changes to, read by HOLD_NOTIFY (keepalived creates it). */
+export const HOLD_FIFO = '/run/lbbake-vrrp.fifo';
+
+/** haproxy's readiness page (monitor-uri) on 127.0.0.1, which keepalived's readiness check asks. */
+export const READY_URI = '/lbbake/ready';
+/** The readiness check: curl, no shell (keepalived's script security), a hung haproxy fails it. */
+export function readyCommand(port: number): string {
+  return `/usr/bin/curl --silent --fail --max-time 2 --output /dev/null http://127.0.0.1:${port}${READY_URI}`;
+}
+
+/** systemd drop-ins lbbake adds to haproxy and keepalived on every node (restart, stop order). */
+export const DROP_INS = {
+  haproxy: '/etc/systemd/system/haproxy.service.d/lbbake-ha.conf',
+  keepalived: '/etc/systemd/system/keepalived.service.d/lbbake-ha.conf',
+} as const;
+
 /** vip.cloud aws/gce: the program keepalived's notify runs (agent/lbbake-vip.py). */
 export const VIP_PROGRAM = `${HOOK_DIR}/lbbake-vip`;
 
@@ -97,4 +120,5 @@ export const SOURCES = ['override', 'ec2', 'gce', 'azure', 'openstack', 'nocloud
 export const SELINUX_BOOLEANS = ['haproxy_connect_any'] as const;
 
 /** Packages every node installs. */
-export const PACKAGES = ['haproxy', 'keepalived'] as const;
+/** Packages every node installs (curl: keepalived's readiness check asks haproxy with it). */
+export const PACKAGES = ['haproxy', 'keepalived', 'curl'] as const;

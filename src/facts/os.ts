@@ -72,6 +72,13 @@ export interface OsFacts {
   /** The real binaries this target's output is checked with in `npm test`. */
   checkedWith: CheckedWith;
   /**
+   * Programs a node of this OS has in /usr/bin or /usr/sbin (also reached as /bin, /sbin: every
+   * target has a merged /usr): its base image's coreutils, procps, iproute2, systemd and the
+   * packages lbbake installs (haproxy, keepalived, curl). A check command elsewhere in a system
+   * directory is one keepalived may not find (CHECK_COMMAND_MISSING).
+   */
+  commands: readonly string[];
+  /**
    * The python3 the boot agent and lbbake-vip run with: cloud-init's own interpreter, so it is on
    * every image (Rocky 8 ships it as platform-python 3.6; /usr/bin/python3 may be absent there).
    */
@@ -83,6 +90,12 @@ export type OsId = 'debian12' | 'debian13' | 'ubuntu2204' | 'ubuntu2404' | 'rock
 /** Every target, in the order docs list them. */
 export const OS_IDS: readonly OsId[] = ['debian12', 'debian13', 'ubuntu2204', 'ubuntu2404', 'rocky8', 'rocky9'];
 
+/** In every target's base image or lbbake's packages (see OsFacts.commands). */
+const BASE_COMMANDS = [
+  'sh', 'bash', 'test', '[', 'true', 'false', 'cat', 'timeout', 'sleep', 'env', 'kill', 'stat', 'grep',
+  'pgrep', 'pkill', 'ps', 'ip', 'ss', 'systemctl', 'curl', 'haproxy', 'keepalived', 'flock', 'nsenter',
+] as const;
+
 const deb = {
   packageManager: 'apt',
   scriptUser: 'root',
@@ -93,6 +106,7 @@ const deb = {
   haproxyStatsSocket: '/run/haproxy/admin.sock',
   selinux: false,
   haproxyUnit: { devLogInChroot: true, restarts: true },
+  commands: [...BASE_COMMANDS, 'dash', 'python3', 'pidof', 'killall5'],
 } as const;
 
 const rhel = {
@@ -105,6 +119,7 @@ const rhel = {
   haproxyStatsSocket: '/var/lib/haproxy/stats',
   selinux: true,
   haproxyUnit: { devLogInChroot: false, restarts: false },
+  commands: [...BASE_COMMANDS, 'pidof'],
 } as const;
 
 /** cloud-init clean flags by release (from each version's `cloud-init clean --help`). */
@@ -186,6 +201,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     id: 'rocky9',
     label: 'Rocky Linux 9',
     ...rhel,
+    commands: [...rhel.commands, 'python3'],
     haproxyVersion: [2, 4],
     keepalivedVersion: [2, 2, 8],
     python: { path: '/usr/bin/python3', version: [3, 9] },

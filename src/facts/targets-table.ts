@@ -11,6 +11,7 @@ export const TARGETS_END = '<!-- targets:end -->';
 /** Which targets `npm run e2e` boots in real VMs, and how. */
 const BOOTED: Partial<Record<string, string>> = {
   debian12: 'install at boot + Packer-baked pair',
+  debian13: 'install at boot',
 };
 
 const HOST: Suite = 'bookworm';

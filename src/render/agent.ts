@@ -1,6 +1,5 @@
 import type { Model, NodeModel } from '../compile/model.js';
-import { hookFiles } from './hooks.js';
-import { unitDropIns } from './units.js';
+import { systemFiles } from './system.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
@@ -239,10 +238,10 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
     owner: 'root:root',
   });
   for (const [k, v] of nodeFiles) files.set(k, v);
-  // the same on every node, so not in the agent's manifest: with vip.cloud the notify_master
-  // hook, and the systemd drop-ins (runcmd and the image's step 5 run daemon-reload)
-  for (const [k, v] of hookFiles(m)) files.set(k, v);
-  for (const [k, v] of unitDropIns(m)) files.set(k, v);
+  // the same on every node, so not in the agent's manifest (system.ts): keepalived's scripts (the
+  // vip.cloud hook, the VIP-holder FIFO reader) and the systemd drop-ins (runcmd and the image's
+  // step 5 run daemon-reload)
+  for (const [k, v] of systemFiles(m)) files.set(k, v);
   if (opts.secrets === 'inline') {
     files.set(SECRETS_PATH.slice(1), { content: secretsJson(m), mode: '0600', owner: 'root:root' });
   }

@@ -4,8 +4,8 @@ import { haproxyAtLeast } from '../facts/os.js';
 import { sha512Crypt } from './crypt.js';
 import type { FileSet } from './files.js';
 import { renderTemplateFile } from './templates.js';
-import { apiCloud, hookFiles, vipCommand } from './hooks.js';
-import { unitDropIns } from './units.js';
+import { apiCloud, vipCommand } from './hooks.js';
+import { systemFiles } from './system.js';
 import { HAPROXY_EVENT, INTERFACE_FILE } from '../facts/node.js';
 
 function header(m: Model, node?: NodeModel): string {
@@ -24,6 +24,8 @@ export function statsHashContext(m: Model): string {
 /** keepalived.conf for one node. */
 export function renderKeepalived(m: Model, node: NodeModel): string {
   const c = m.vrrp.check;
+  const r = m.vrrp.readiness;
+  const h = m.vrrp.hold;
   return renderTemplateFile('keepalived.conf.njk', {
     header: header(m, node),
     cluster: m.name,
@@ -38,12 +40,14 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
         ? `${c.fall} failed checks (${c.fall * c.interval} s) put this node in FAULT; the VIP moves at once`
         : `${c.fall} failed checks (${c.fall * c.interval} s) change the priority by ${c.weight}`,
     script: { name: c.scriptName, command: c.command, interval: c.interval, timeout: c.timeout, fall: c.fall, rise: c.rise },
+    ready: r ? { name: r.scriptName, command: r.command, interval: r.interval, timeout: r.timeout, fall: r.fall, rise: r.rise, weight: String(r.weight) } : false,
+    hold: h ? { name: h.trackName, file: h.file, notify: h.notify, fifo: h.fifo, weight: String(h.weight) } : false,
+    garpRefresh: m.vrrp.garpRefresh,
     instanceName: `VI_${m.name}`,
     interface: m.vip.interface ?? '',
     interfaceFile: INTERFACE_FILE,
     routerId: m.vrrp.routerId,
     advertInterval: formatSeconds(m.vrrp.advertInterval),
-    nopreempt: !m.vrrp.preempt,
     unicast: m.vrrp.mode === 'unicast',
     authPass: m.vrrp.authPass ?? '',
     // without dev, keepalived puts the VIP on the vrrp_instance's interface (resolved at boot)
@@ -71,6 +75,15 @@ export function renderHaproxy(m: Model, node: NodeModel): string {
     statsSocket: m.os.haproxyStatsSocket,
     user: m.os.haproxyUser,
     group: m.os.haproxyGroup,
+    hardStopAfter: m.streams.hardStopAfter,
+    ready: m.vrrp.readiness
+      ? {
+          script: m.vrrp.readiness.scriptName,
+          bind: `127.0.0.1:${m.vrrp.readiness.port}`,
+          uri: m.vrrp.readiness.uri,
+          services: m.services.map((s) => s.name),
+        }
+      : false,
     stats: m.stats.enabled
       ? {
           bind: `${m.stats.bind === 'node' ? node.address : m.stats.bind}:${m.stats.port}`,
@@ -95,6 +108,7 @@ export function renderHaproxy(m: Model, node: NodeModel): string {
               ? 'http'
               : 'http-legacy',
       health: { ...s.health, fastinter: Math.max(100, Math.floor(s.health.interval / 2)) },
+      expect: 'status 200',
       servers: s.servers,
       dns: s.dns ? { prefix: s.dns.serverPrefix, max: s.dns.max, name: s.dns.name, port: s.dns.port, resolvers: s.dns.resolvers } : false,
     })),
@@ -115,7 +129,7 @@ export function renderHaproxy(m: Model, node: NodeModel): string {
 
 /** The sysctl drop-in (same on every node). */
 export function renderSysctl(m: Model): string {
-  return renderTemplateFile('sysctl.conf.njk', { header: header(m), ipForward: m.sysctl.ipForward });
+  return renderTemplateFile('sysctl.conf.njk', { header: header(m), ipForward: m.sysctl.ipForward, keepalive: m.streams.keepalive });
 }
 
 /** The root-relative tree `render --node` writes for one node. */
@@ -133,9 +147,8 @@ export function renderNode(m: Model, node: NodeModel): FileSet {
 
 /**
  * Everything one node runs, as the root-relative tree `render --node` writes: renderNode's
- * files plus the VIP-move hook keepalived.conf calls (with vip.cloud) and the drop-ins the OS's
- * own units need (RHEL's haproxy.service) and the one that reports haproxy's exit to keepalived.
+ * files plus the files every node gets alike (system.ts: keepalived's scripts, the systemd drop-ins).
  */
 export function nodeTree(m: Model, node: NodeModel): FileSet {
-  return new Map([...renderNode(m, node), ...hookFiles(m), ...unitDropIns(m)]);
+  return new Map([...renderNode(m, node), ...systemFiles(m)]);
 }

@@ -1,5 +1,5 @@
 import type { Model } from '../compile/model.js';
-import { haproxyFailoverParts, masterDownSeconds } from '../compile/rules.js';
+import { effectivePriority, haproxyFailoverParts, masterDownSeconds, secondPriority, skewSeconds } from '../compile/rules.js';
 import { INTERFACE_FILE } from '../facts/node.js';
 import { type CloudName, type CloudPlan, cloudPlan, cloudPrerequisites, type CloudStep, cloudStep } from './cloud-plan.js';
 
@@ -19,11 +19,18 @@ export interface Plan {
   /** interface null: resolved on each node at boot, as interfaceHow says. */
   vip: { address: string; prefix: number; interface: string | null; interfaceHow: string; cloud?: CloudPlan };
   vrrp: { routerId: number; version: number; mode: string; advertIntervalSeconds: number; preempt: boolean; auth: 'PASS (value not shown)' | 'none' };
-  nodes: Array<{ name: string; address: string; state: string; priority: number; onCheckFailure: string }>;
+  /** Who holds the VIP: at a cold start, and afterwards. */
+  holder: { coldStart: string; afterwards: string };
+  /** Each node: start state, priority, and the effective priority keepalived gives it when … */
+  nodes: Array<{ name: string; address: string; state: string; priority: number; holding: number; cannotServe: number; onCheckFailure: string }>;
   check: { command: string; intervalSeconds: number; fall: number; rise: number; weight: number; onFailure: 'FAULT' | 'lower priority' };
+  readiness: { enabled: false } | { enabled: true; command: string; page: string; intervalSeconds: number; fall: number; rise: number; weight: number };
+  hold: { enabled: false } | { enabled: true; weight: number; file: string };
   failover: {
     haproxyDeath: { detectSeconds: number; takeoverSeconds: number; totalSeconds: number; how: string };
     nodeLoss: { seconds: number; how: string };
+    gracefulStop: { seconds: number; how: string };
+    backendCut?: { seconds: number; how: string };
     /** vip.cloud: what follows the VRRP takeover before traffic arrives (added to both figures). */
     cloudStep?: CloudStep;
   };
@@ -40,9 +47,14 @@ export function buildPlan(m: Model): Plan {
   const c = m.vrrp.check;
   const fault = c.weight === 0;
   const parts = haproxyFailoverParts(m);
-  const master = m.nodes.find((n) => n.state === 'MASTER') ?? [...m.nodes].sort((a, b) => b.priority - a.priority)[0];
-  const bestBackup = [...m.nodes].filter((n) => n !== master).sort((a, b) => b.priority - a.priority)[0];
-  const nodeLoss = masterDownSeconds(m.vrrp.advertInterval, bestBackup.priority);
+  const a = m.vrrp.advertInterval;
+  // worst case: the highest-priority node holds the VIP and the second takes over
+  const byPrio = [...m.nodes].sort((x, y) => y.priority - x.priority);
+  const second = byPrio[1];
+  const nodeLoss = masterDownSeconds(a, secondPriority(m));
+  const skew = skewSeconds(a, secondPriority(m));
+  const hold = m.vrrp.hold?.weight ?? 0;
+  const r = m.vrrp.readiness;
   const addrs = m.nodes.map((n) => n.address);
 
   const firewall: FirewallRule[] = [];
@@ -92,12 +104,15 @@ export function buildPlan(m: Model): Plan {
       preempt: m.vrrp.preempt,
       auth: m.vrrp.authPass === undefined ? 'none' : 'PASS (value not shown)',
     },
+    holder: holderPlan(m),
     nodes: m.nodes.map((n) => ({
       name: n.name,
       address: n.address,
       state: n.state,
       priority: n.priority,
-      onCheckFailure: fault ? 'FAULT (sends priority 0, gives up the VIP at once)' : `priority ${n.priority} -> ${n.priority + c.weight}`,
+      holding: effectivePriority(n.priority + hold),
+      cannotServe: effectivePriority(n.priority + (r ? r.weight : 0)),
+      onCheckFailure: fault ? 'FAULT (sends priority 0, gives up the VIP at once)' : `priority ${n.priority} -> ${effectivePriority(n.priority + c.weight)}`,
     })),
     check: {
       command: c.command,
@@ -107,19 +122,28 @@ export function buildPlan(m: Model): Plan {
       weight: c.weight,
       onFailure: fault ? 'FAULT' : 'lower priority',
     },
+    readiness: r
+      ? { enabled: true, command: r.command, page: `127.0.0.1:${r.port}${r.uri}`, intervalSeconds: r.interval, fall: r.fall, rise: r.rise, weight: r.weight }
+      : { enabled: false },
+    hold: m.vrrp.hold ? { enabled: true, weight: m.vrrp.hold.weight, file: m.vrrp.hold.file } : { enabled: false },
     failover: {
       haproxyDeath: {
         detectSeconds: round(parts.detect),
         takeoverSeconds: round(parts.takeover),
         totalSeconds: round(parts.total),
         how: fault
-          ? `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then FAULT: the BACKUP takes over within its skew time (~0.5 s measured)`
-          : `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then the BACKUP waits for Master_Down (3 x ${m.vrrp.advertInterval} s advert + skew) because it ignores lower-priority adverts`,
+          ? `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then FAULT sends priority 0: the BACKUP takes over after its skew time ((256 - ${parts.backupPriority}) / 256 x ${a} s; measured end to end with the defaults: 0.86 s)`
+          : `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then the BACKUP waits for Master_Down (3 x ${a} s advert + skew) because it ignores lower-priority adverts`,
       },
       nodeLoss: {
         seconds: round(nodeLoss),
-        how: `${bestBackup.name} (priority ${bestBackup.priority}) takes over after 3 missed adverts x ${m.vrrp.advertInterval} s + skew ((256 - ${bestBackup.priority}) / 256 x ${m.vrrp.advertInterval} s)`,
+        how: `${second.name} (priority ${second.priority}) takes over after its Master_Down timer: 3 missed adverts x ${a} s + skew ((256 - ${second.priority}) / 256 x ${a} s = ${round3(skew)} s)`,
       },
+      gracefulStop: {
+        seconds: round(skew),
+        how: `keepalived stops first (systemd drop-in: after haproxy and the network) and sends priority 0; ${second.name} takes over after its skew time ((256 - ${second.priority}) / 256 x ${a} s)`,
+      },
+      ...(r ? { backendCut: backendCutPlan(m, nodeLoss) } : {}),
       ...(step ? { cloudStep: step } : {}),
     },
     services: m.services.map((s) => ({
@@ -146,6 +170,48 @@ export function buildPlan(m: Model): Plan {
 }
 
 const secs = (s: number) => `${s.toFixed(2).replace(/\.?0+$/, '')} s`;
+const round3 = (s: number) => Math.round(s * 1000) / 1000;
+
+/** Who holds the VIP at a cold start (every node BACKUP unless state: MASTER) and afterwards. */
+function holderPlan(m: Model): Plan['holder'] {
+  const byPrio = [...m.nodes].sort((x, y) => y.priority - x.priority);
+  const top = byPrio[0];
+  const master = m.nodes.find((n) => n.state === 'MASTER');
+  const a = m.vrrp.advertInterval;
+  let coldStart: string;
+  if (!master) {
+    coldStart = `every node starts as BACKUP and takes no VIP before its checks pass; the first to pass them takes the VIP after ${secs(masterDownSeconds(a, top.priority))} (3 adverts + skew); when several start together, ${top.name} (priority ${top.priority}) wins`;
+  } else if (master === top) {
+    coldStart = `${master.name} starts as MASTER (state: MASTER): once its checks pass it takes the VIP after one advert (${secs(a + skewSeconds(a, master.priority))}) unless another node already holds it`;
+  } else {
+    coldStart = `${master.name} starts as MASTER (state: MASTER) though ${top.name} has the higher priority (${top.priority} > ${master.priority}): at a cold start ${master.name} takes the VIP first, after one advert; ` +
+      (m.vrrp.preempt
+        ? `with preempt on, ${top.name} takes it back as soon as its checks pass: one more VIP move at every cold start (remove state, or set it on ${top.name})`
+        : `with preempt off, ${master.name} keeps it`);
+  }
+  const afterwards = m.vrrp.preempt
+    ? `preempt on: the highest-priority node that can serve takes the VIP back${m.vrrp.readiness ? ' (a node that can serve outranks every node that cannot)' : ''}`
+    : `preempt off: the VIP stays on the node holding it (hold +${m.vrrp.hold?.weight}) while it runs haproxy${m.vrrp.readiness ? ' and can serve; it moves to a node that can serve when the holder cannot, and stays when no node can' : ''}`;
+  return { coldStart, afterwards };
+}
+
+/** MASTER cut from every server while its haproxy runs: servers DOWN, readiness fails, the BACKUP's Master_Down. */
+function backendCutPlan(m: Model, masterDown: number): { seconds: number; how: string } {
+  const r = m.vrrp.readiness!;
+  // an unreachable server fails each check after min(timeout connect, inter) (haproxy's connect
+  // timeout of a check); `fall` of them, the first after up to inter, the next every fastinter
+  const down = Math.max(...m.services.map((s) => {
+    const h = s.health;
+    const inter = h.interval / 1000;
+    const fastinter = Math.max(100, Math.floor(h.interval / 2)) / 1000;
+    return inter + h.fall * Math.min(s.timeouts.connect, inter) + (h.fall - 1) * fastinter;
+  }));
+  const detect = r.interval * r.fall;
+  return {
+    seconds: round(down + detect + masterDown),
+    how: `haproxy marks every server DOWN (<= ${secs(down)}), the readiness check fails (<= ${secs(detect)}), and the BACKUP, which ignores the lower adverts, takes over after its Master_Down timer (${secs(masterDown)}); when no node can reach a server, the VIP stays`,
+  };
+}
 
 /** The plan as text for a terminal or a review comment. */
 export function formatPlan(p: Plan): string {
@@ -161,17 +227,28 @@ export function formatPlan(p: Plan): string {
     if (c.permissions.length) line(`  IAM permissions the nodes need: ${c.permissions.join(', ')}`);
   }
   line();
-  line('nodes:');
-  for (const n of p.nodes) line(`  ${n.name.padEnd(12)} ${n.address.padEnd(15)} ${n.state.padEnd(6)} priority ${n.priority}; haproxy down -> ${n.onCheckFailure}`);
+  line('nodes (start state, priority; effective priority while holding the VIP / while it cannot serve):');
+  for (const n of p.nodes) line(`  ${n.name.padEnd(12)} ${n.address.padEnd(15)} ${n.state.padEnd(6)} priority ${n.priority} (${n.holding} / ${n.cannotServe}); haproxy down -> ${n.onCheckFailure}`);
+  line(`  cold start: ${p.holder.coldStart}`);
+  line(`  afterwards: ${p.holder.afterwards}`);
   line();
   line(`haproxy check: ${p.check.command} every ${p.check.intervalSeconds} s, fall ${p.check.fall}, rise ${p.check.rise}, weight ${p.check.weight} (${p.check.onFailure} on failure)`);
+  if (p.readiness.enabled) line(`readiness check: ${p.readiness.command} (haproxy's page ${p.readiness.page}: 503 while a service has no server UP) every ${p.readiness.intervalSeconds} s, fall ${p.readiness.fall}, rise ${p.readiness.rise}, weight ${p.readiness.weight}`);
+  else line('readiness check: off (vrrp.readiness.enabled: false): a node that reaches no server keeps the VIP');
+  if (p.hold.enabled) line(`hold: the node holding the VIP counts +${p.hold.weight} (track_file ${p.hold.file})`);
   line();
-  line('failover budget:');
+  line('failover budget (worst case: the highest-priority node holds the VIP):');
   const h = p.failover.haproxyDeath;
   line(`  haproxy dies on the MASTER: ${secs(h.totalSeconds)} = detect ${secs(h.detectSeconds)} + takeover ${secs(h.takeoverSeconds)}`);
   line(`    ${h.how}`);
   line(`  MASTER node lost:           ${secs(p.failover.nodeLoss.seconds)}`);
   line(`    ${p.failover.nodeLoss.how}`);
+  line(`  MASTER stops or reboots:    ${secs(p.failover.gracefulStop.seconds)}`);
+  line(`    ${p.failover.gracefulStop.how}`);
+  if (p.failover.backendCut) {
+    line(`  MASTER reaches no server:   ${secs(p.failover.backendCut.seconds)}`);
+    line(`    ${p.failover.backendCut.how}`);
+  }
   const cs = p.failover.cloudStep;
   if (cs) {
     line(`  + the cloud step after either: ${cs.seconds === null ? 'not documented by the cloud' : `about ${secs(cs.seconds)}`}`);

@@ -39,10 +39,13 @@ const COMMON_NOTES: Record<string, string> = {
   vrrp: ' keepalived VRRP',
   'vrrp.routerId': ' 1..255; every cluster on one network needs its own (not 51, the copied default)',
   'vrrp.mode': ' unicast: clouds drop multicast VRRP',
+  'vrrp.preempt':
+    ' false: the VIP stays on the node holding it while that node can serve (one move per failure);\n' +
+    ' true: the highest-priority node takes it back (a second move, which resets every stream)',
   'vrrp.check':
     ' haproxy liveness check; a failed node enters FAULT and hands the VIP over at once.\n' +
     ' Run `lbbake explain lb.yaml` to see the failover budget',
-  nodes: ' the LB nodes: the first one (highest priority) starts as MASTER',
+  nodes: ' the LB nodes, all starting as BACKUP; the highest priority wins when they start together',
   services: ' haproxy TCP services on the VIP; defaults: kube-apiserver on 6443 with TLS /readyz checks',
   stats: ' haproxy stats page, on 127.0.0.1 only (reach it with ssh -L 1080:127.0.0.1:1080)',
   identity: ' a node finds its name at boot in this instance-metadata key (tag/attribute)',
@@ -56,7 +59,7 @@ export function defaultStarter(): Starter {
       name: 'k8s-apiserver',
       target: { os: 'debian12' },
       vip: { address: '192.0.2.100', prefix: 32, interface: 'eth0' },
-      vrrp: { routerId: 100, advertInterval: 1, mode: 'unicast', preempt: true, check: { interval: 1, fall: 1, rise: 2 } },
+      vrrp: { routerId: 100, advertInterval: 1, mode: 'unicast', preempt: false, check: { interval: 1, fall: 1, rise: 2 } },
       nodes: [
         { name: 'lb-0', address: PLACEHOLDER_NODES[0] },
         { name: 'lb-1', address: PLACEHOLDER_NODES[1] },
@@ -65,7 +68,7 @@ export function defaultStarter(): Starter {
         {
           name: 'kubernetes-apiserver',
           port: 6443,
-          balance: 'roundrobin',
+          balance: 'leastconn',
           health: { type: 'https', path: '/readyz' },
           servers: [
             { name: 'master-0', address: '192.0.2.21' },
@@ -86,8 +89,8 @@ export function defaultStarter(): Starter {
     },
     inline: {
       'vrrp.routerId': ' derived from the VIP; change it if another cluster uses it',
-      'nodes.0': ' priority 250, MASTER',
-      'nodes.1': ' priority 249, BACKUP',
+      'nodes.0': ' priority 250',
+      'nodes.1': ' priority 249',
     },
   };
 }

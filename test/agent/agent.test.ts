@@ -145,7 +145,15 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
       const tree = join(out, 'tree');
       const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
       const rels = walk(tree).map((p) => relative(tree, p)).sort();
-      expect(rels).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf', 'etc/systemd/system/haproxy.service.d/lbbake-track.conf']);
+      expect(rels).toEqual([
+        'etc/haproxy/haproxy.cfg',
+        'etc/keepalived/keepalived.conf',
+        'etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
+        'etc/systemd/system/haproxy.service.d/lbbake-ha.conf',
+        'etc/systemd/system/haproxy.service.d/lbbake-track.conf',
+        'etc/systemd/system/keepalived.service.d/lbbake-ha.conf',
+        'usr/local/libexec/lbbake/vrrp-holder',
+      ]);
       for (const rel of rels) expect(readFileSync(join(n.root, rel)), rel).toEqual(readFileSync(join(tree, rel)));
       // the secrets really came through: the generated VRRP pass is in the installed config
       expect(readFileSync(join(n.root, 'etc/keepalived/keepalived.conf'), 'utf8')).toMatch(/auth_pass "[^"@]{8}"/);

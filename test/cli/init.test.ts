@@ -28,7 +28,7 @@ describe('lbbake init', () => {
     expect(text.split('\n')[0]).toMatch(/^# yaml-language-server: \$schema=\S+lb\.schema\.json$/);
     const res = compile(text);
     expect(res.diagnostics).toEqual([]);
-    expect(res.model?.nodes.map((n) => `${n.name} ${n.state} ${n.priority}`)).toEqual(['lb-0 MASTER 250', 'lb-1 BACKUP 249']);
+    expect(res.model?.nodes.map((n) => `${n.name} ${n.state} ${n.priority}`)).toEqual(['lb-0 BACKUP 250', 'lb-1 BACKUP 249']);
     // commented: every top-level key has a comment above it
     for (const key of ['version', 'name', 'vip', 'vrrp', 'nodes', 'services', 'stats']) {
       expect(text).toMatch(new RegExp(`# [^\\n]+\\n${key}:`));

@@ -128,12 +128,15 @@ describe('render writes everything keepalived.conf runs', () => {
     const r = await run(['render', lb, '--node', 'lb-0', '-o', out]);
     expect(r.code, r.stderr).toBe(0);
     const conf = readFileSync(join(out, 'etc/keepalived/keepalived.conf'), 'utf8');
-    const called = [...conf.matchAll(/^\s*(?:notify|notify_master_rx_lower_pri|script)\s+"(\/\S+)/gm)].map((m) => m[1]);
+    const called = [...conf.matchAll(/^\s*(?:notify|notify_master_rx_lower_pri|script|vrrp_notify_fifo_script)\s+"?(\/[^\s"]+)/gm)].map((m) => m[1]);
     expect(called).toContain('/usr/local/libexec/lbbake/lbbake-vip');
+    expect(called).toContain('/usr/local/libexec/lbbake/vrrp-holder');
     for (const p of called.filter((c) => c.startsWith('/usr/local/'))) {
       expect(statSync(join(out, p)).mode & 0o777).toBe(0o755);
     }
-    expect(r.stderr).toMatch(/wrote 5 files/);
+    // configs (3), the hook, the haproxy exit-event drop-in, the VIP-holder script and lbbake's two
+    // restart/stop-order drop-ins
+    expect(r.stderr).toMatch(/wrote 8 files/);
   });
 });
 
