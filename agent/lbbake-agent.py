@@ -1,37 +1,18 @@
 #!/usr/bin/python3
-"""lbbake boot agent: find out which LB node this machine is and install that node's files.
+"""lbbake boot agent (docs/agent.md): find out which LB node this machine is, install its files.
 
-Name resolution, first answer wins (each source tried logs one line):
-  1. override file /etc/lbbake/node-name (operators, tests)
-  2. instance metadata, key from cluster.json: EC2 (IMDSv2 instance tags), GCE (instance
-     attributes), Azure (compute tagsList), OpenStack (meta_data.json "meta"), cloud-init's
-     instance data (cloud-init query ds.meta_data, else /run/cloud-init/instance-data.json:
-     NoCloud meta-data, OpenStack meta also from a config drive, EC2 tags, Azure tagsList)
-  3. this machine's IPv4 addresses matched against the nodes' addresses
-A value is accepted only if it equals one of the cluster's node names; anything else is
-logged (escaped, truncated) and ignored. All cluster data comes from cluster.json.
-A name from 1. or 2. must also have its nodes[].address here (fails closed), else this node
-could send VRRP from a wrong address and be a second MASTER. Failures that may pass are
-retried for LBBAKE_WINDOW s (docs/agent.md); a later success starts keepalived.
-
-Then the node's files are installed atomically: each is shared by all nodes, a template
-filled in from this node's row of cluster.json "nodes", or this node's own copy; secrets are
-filled in from /etc/lbbake/secrets.json. Services whose files changed are reloaded, and
-/run/lbbake/node records the success for this boot. `--check` (keepalived's ExecStartPre)
-exits 0 only after such a success, so a node that does not know its name never starts
-keepalived and never takes the VIP.
-
-Exit codes: 0 installed (or nothing to change); 1 no node name (fail-safe);
-2 cannot install (missing secret, broken data, write error).
-
-Maintenance (README "Day 2"): drain|undrain SERVER [--service S] [--wait SECONDS]
-[--shutdown-sessions] sets a server to maint/ready in this node's haproxy (stats socket);
-SERVER is a name, SERVICE/SERVER or IPv4[:port]. handover|takeback [--wait SECONDS] [--node N]
-writes/removes keepalived's track file (priority 1, or FAULT without preempt) and waits for
-the VIP to move. Exit 0 done, 1 not confirmed in time, 2 error.
-Environment (tests, operators): LBBAKE_ROOT, LBBAKE_{EC2,GCE,AZURE,OPENSTACK}_URL,
-LBBAKE_TIMEOUT (s per request), LBBAKE_ATTEMPTS, LBBAKE_WINDOW, LBBAKE_ROUND_PAUSE,
-LBBAKE_SOURCES (comma-separated subset, in order). LBBAKE_ROOT moves files, not the socket.
+The name: override file, then instance metadata (key from cluster.json: EC2 tags, GCE
+attributes, Azure tagsList, OpenStack meta, cloud-init's instance data), then this machine's
+addresses. Only a node name of cluster.json is accepted, and only if its nodes[].address is
+here (fails closed); failures that may pass are retried for LBBAKE_WINDOW s. The files are
+installed atomically (shared, filled from this node's row of cluster.json, or its own copy;
+secrets from /etc/lbbake/secrets.json), changed services reloaded, and /run/lbbake/node marks
+the success: `--check` (keepalived's ExecStartPre) passes only then, so a node that does not
+know its name never takes the VIP. Exit: 0 installed; 1 no node name (fail-safe); 2 cannot install.
+Maintenance (README "Day 2"): drain|undrain SERVER [--service S] [--wait S] [--shutdown-sessions];
+handover|takeback [--wait S] [--node N]. Exit 0 done, 1 not confirmed in time, 2 error.
+Environment: LBBAKE_ROOT (moves files, not the socket), LBBAKE_{EC2,GCE,AZURE,OPENSTACK}_URL,
+LBBAKE_TIMEOUT, LBBAKE_ATTEMPTS, LBBAKE_WINDOW, LBBAKE_ROUND_PAUSE, LBBAKE_SOURCES.
 Python 3.6+ standard library only.
 """
 
@@ -84,9 +65,6 @@ class AgentError(Exception):
 class Transient(Exception):
     """A request failed in a way that may pass (timeout, unreachable, 5xx, cut short)."""
 
-
-class Absent(Exception):
-    """Connection refused: no metadata service there."""
 
 
 def log(msg):
@@ -188,14 +166,12 @@ class Context(object):
         return self.reach[key]
 
     def http(self, method, url, headers):
-        """(status, body, headers). Answers below 500 are returned; timeouts, connection
-        errors and 5xx are retried and finally raise Transient."""
+        """(status, body, headers) of answers below 500; timeouts, connection errors, 5xx and
+        cut answers are retried, then raise Transient."""
         why = self.reachable(url)
         if why is not None:
-            where = "%s:%s" % (urllib.parse.urlsplit(url).hostname, urllib.parse.urlsplit(url).port or 80)
-            if why == "connection refused":
-                raise Absent(where + " refused the connection")
-            raise Transient("%s not reachable (%s)" % (where, why))
+            raise Transient("%s:%s not reachable (%s)" % (urllib.parse.urlsplit(url).hostname,
+                                                          urllib.parse.urlsplit(url).port or 80, why))
         reason = "no attempt"
         for attempt in range(1, self.attempts + 1):
             if attempt > 1:
@@ -218,8 +194,7 @@ class Context(object):
             except http.client.IncompleteRead as err:
                 reason = "answer cut short (%d bytes missing)" % (err.expected or 0)
             except (OSError, ValueError, http.client.HTTPException) as err:  # not HTTP, dropped
-                reason = describe(err) if isinstance(err, OSError) else "%s: %s" % (
-                    err.__class__.__name__, shown(str(err)))
+                reason = describe(err) if isinstance(err, OSError) else repr(err)[:99]
         raise Transient("%s (%d attempt%s, %gs timeout each)" % (
             reason, self.attempts, "" if self.attempts == 1 else "s", self.timeout))
 
@@ -323,10 +298,9 @@ def src_nocloud(ctx):
             return MISS, "no cloud-init instance data (cloud-init query: %s; %s missing)" % (
                 first, PATHS["instanceData"])
     # NoCloud; OpenStack meta; EC2 tags; Azure tagsList: what cloud-init already fetched
-    tags = dig(meta, "imds", "compute", "tagsList")
-    azure = [t.get("value") for t in tags if isinstance(t, dict) and t.get("name") == ctx.key] \
-        if isinstance(tags, list) else []
-    for found in (dig(meta, ctx.key), dig(meta, "meta", ctx.key), dig(meta, "tags", "instance", ctx.key)) + tuple(azure[:1]):
+    azure = [t.get("value") for t in dig(meta, "imds", "compute", "tagsList") or [] if
+             isinstance(t, dict) and t.get("name") == ctx.key]
+    for found in [dig(meta, ctx.key), dig(meta, "meta", ctx.key), dig(meta, "tags", "instance", ctx.key)] + azure:
         if found is not None:
             return FOUND, found
     return MISS, "no key %s in cloud-init's instance data (%s)" % (ctx.key, how)
@@ -363,8 +337,7 @@ def own_addresses():
 
 
 def write_interface(cfg, node):
-    """No vip.interface: writes "interface <the NIC holding node's address>" where
-    keepalived.conf includes it. False (logged) if no NIC holds it."""
+    """No vip.interface: writes keepalived's "interface <the NIC with node's address>"."""
     path = cfg.get("interfaceFile")
     if not path:
         return True
@@ -438,15 +411,8 @@ def resolve(ctx):
             log("%s: failed: %s" % (label, err))
             transient = True
             continue
-        except Absent as err:
-            log("%s: no metadata service here (%s)" % (label, err))
-            continue
-        except (ValueError, KeyError, TypeError, AttributeError) as err:
-            log("%s: unusable answer: %s" % (label, err))
-            continue
-        except Exception as err:  # noqa: BLE001 - one source's bug must not end the agent
-            log("%s: failed: %r" % (label, err))
-            transient = True
+        except Exception as err:  # noqa: BLE001 - one source's error must not end the agent
+            log("%s: unusable answer: %r" % (label, err))
             continue
         if kind == MISS:
             log("%s: %s" % (label, detail))
@@ -462,8 +428,7 @@ def resolve(ctx):
 
 
 def address_problem(node):
-    """(None, _) when node's nodes[].address is on this machine, else (why, whether that may
-    pass: `ip` failed, or no address yet while DHCP runs). Fails closed."""
+    """(None, _) when node's address is here, else (why, may it pass: `ip` failed, no address yet)."""
     try:
         mine = own_addresses()
     except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
@@ -475,8 +440,7 @@ def address_problem(node):
 
 
 def identify(ctx, cfg):
-    """(name, source, None) for a name whose address is here; after the retry window (or when
-    nothing may change) (None, None, None), or (name, source, why) if the address check failed."""
+    """(name, source, why): why is None for a usable name, else the address problem."""
     start, pause, rnd = time.time(), ctx.round_pause, 0
     while True:
         rnd += 1
@@ -527,10 +491,9 @@ class Secrets(object):
 
 
 def fill_node(text, node, prefix):
-    """A template's text for one node (cluster.json "nodes" row): a line holding a list's
-    placeholder is repeated once per item (the first list on the line; none: the line goes),
-    then every other placeholder is replaced by the node's value. The generator checks that
-    this gives exactly `lbbake render --node` for every node."""
+    """A template's text for one node (its cluster.json row): a line with a list's placeholder
+    is repeated per item (no item: dropped), then the other placeholders are filled. The
+    generator checks this gives exactly `lbbake render --node`."""
     out = []
     for line in text.split("\n"):
         lists = [k for k, v in node.items() if isinstance(v, list) and prefix + k + "@@" in line]
@@ -756,11 +719,11 @@ def check(cfg):
 
 
 def failed_safe(now):
-    """now: records that this boot's run failed safe. Else: whether one did (and forgets it)."""
+    """now: records a fail-safe of this boot. Else: whether there was one (and forgets it)."""
     path = at(PATHS["marker"]) + ".fail-safe"
     try:
         if now:
-            write_atomic(path, b"1\n", 0o644, os.getuid(), os.getgid())
+            write_atomic(path, b"", 0o644, os.getuid(), os.getgid())
         else:
             os.unlink(path)
         return True
@@ -967,10 +930,9 @@ def main(argv):
         set_marker(None)
         failed_safe(True)
         if why:
-            log("FAIL-SAFE: %s names node %s, but %s; as %s it would send VRRP from a wrong "
-                "address and could become a second MASTER. Installed nothing; keepalived will not "
-                "start. Fix the metadata or nodes[].address in lb.yaml, then run: systemctl restart "
-                "lbbake-agent.service" % (source, name, why, name))
+            log("FAIL-SAFE: %s names node %s, but %s: a second MASTER (VRRP from a wrong address) "
+                "otherwise. Installed nothing; keepalived will not start. Fix the metadata or "
+                "nodes[].address, then: systemctl restart lbbake-agent.service" % (source, name, why))
         else:
             log(fail_safe_message(cfg))
         return EXIT_NO_NAME

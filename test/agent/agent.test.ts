@@ -188,9 +188,9 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     expect(r.code).toBe(1);
     expectNothingInstalled(n);
     expect(r.log[r.log.length - 1]).toBe(
-      'lbbake-agent: FAIL-SAFE: ec2 names node lb-0, but its address 10.168.222.189 (nodes[].address) is not on this machine (198.18.0.7, 10.168.222.190); ' +
-        'as lb-0 it would send VRRP from a wrong address and could become a second MASTER. Installed nothing; keepalived will not start. ' +
-        'Fix the metadata or nodes[].address in lb.yaml, then run: systemctl restart lbbake-agent.service',
+      'lbbake-agent: FAIL-SAFE: ec2 names node lb-0, but its address 10.168.222.189 (nodes[].address) is not on this machine (198.18.0.7, 10.168.222.190): ' +
+        'a second MASTER (VRRP from a wrong address) otherwise. Installed nothing; keepalived will not start. ' +
+        'Fix the metadata or nodes[].address, then: systemctl restart lbbake-agent.service',
     );
     // when the addresses cannot be listed, the check fails closed
     rmSync(join(n.fake, 'ip.json'));
@@ -385,12 +385,10 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     n.setAddresses([NOT_A_NODE]);
     n.setActive(['keepalived.service']);
     const unreachable = await closedPortUrl();
-    // nothing listens there (refused): not a cloud, nothing can change: the fail-safe without waiting the window
-    const r = await n.runAgent({ ...urls(unreachable), LBBAKE_WINDOW: '60', LBBAKE_ROUND_PAUSE: '5' });
+    const r = await n.runAgent({ ...urls(unreachable), LBBAKE_WINDOW: '1', LBBAKE_ROUND_PAUSE: '0.6' });
     expect(r.code).toBe(1);
-    expect(logText(r)).toMatch(/^lbbake-agent: ec2 http:\/\/127\.0\.0\.1:\d+: no metadata service here \(127\.0\.0\.1:\d+ refused the connection\)$/m);
-    expect(logText(r)).not.toMatch(/round \d+:/);
-    expect(r.ms).toBeLessThan(5_000);
+    expect(logText(r)).toMatch(/^lbbake-agent: ec2 http:\/\/127\.0\.0\.1:\d+: failed: 127\.0\.0\.1:\d+ not reachable \(connection refused\)$/m);
+    expect(logText(r)).toMatch(/round 1: no usable name yet; retrying in 0\.6s \(0 of 1 s used\)/);
     expect(r.log.filter((l) => l.includes('FAIL-SAFE'))).toHaveLength(1);
     expect((await n.runAgent(env(), ['--check'])).code).toBe(1);
     expect(n.calls().filter((c) => c.startsWith('systemctl'))).toEqual([]);
@@ -507,7 +505,7 @@ describe.skipIf(skip)('boot agent hardening: every source fails alone, answers a
     fake.set({ ec2: { kind: 'garbage' }, gce: { kind: 'garbage' }, azure: { kind: 'garbage' }, openstack: { kind: 'garbage' } });
     const r = await n.runAgent(urls(fake.url));
     expect(r.code, r.stderr).toBe(0);
-    expect(logText(r)).toMatch(/ec2 [^\n]*: failed: (BadStatusLine|RemoteDisconnected)/);
+    expect(logText(r)).toMatch(/ec2 [^\n]*: failed: (BadStatusLine|RemoteDisconnected)\(/);
     expect(logText(r)).toMatch(/address: "lb-1" -> node lb-1/);
     expectNodeFiles(n, m, 'lb-1');
     expect(r.stderr).not.toMatch(/Traceback/);
