@@ -42,7 +42,7 @@ export const COMMANDS: Array<{ command: string; describe: string; load: () => Pr
   { command: 'gen-userdata <file>', describe: 'write cloud-init user-data (#cloud-config) to stdout or -o FILE', load: () => import('./commands/gen-userdata.js') },
   { command: 'gen-packer <file>', describe: 'write a Packer HCL2 project that bakes the LB image (default output/<name>/packer/)', load: () => import('./commands/gen-packer.js') },
   { command: 'init [file]', describe: 'write a commented starter lb.yaml (default ./lb.yaml); --from-env takes over the install guide\'s variables', load: () => import('./commands/init.js') },
-  { command: 'explain <file>', describe: 'print the plan a reviewer needs: states, priorities, failover budget, firewall rules, cloud prerequisites (--json: as data)', load: () => import('./commands/explain.js') },
+  { command: 'explain <file>', describe: 'print the plan a reviewer needs: states, priorities, failover budget, firewall rules, cloud prerequisites; with --against OLD.yaml: what changed and the order to replace the nodes (--json: as data)', load: () => import('./commands/explain.js') },
 ];
 
 const EXAMPLES: Array<[string, string]> = [
@@ -51,6 +51,7 @@ const EXAMPLES: Array<[string, string]> = [
   ['$0 gen-userdata lb.yaml --node lb-0 -o user-data.yaml', "cloud-init user-data with lb-0's role fixed in it"],
   ['$0 init lb.yaml', 'write a commented starter lb.yaml'],
   ['$0 explain lb.yaml', 'states, priorities, failover budget in seconds, firewall rules, per-cloud prerequisites'],
+  ['$0 explain lb.yaml --against old.yaml', 'what changed since old.yaml, which nodes need new files or a new image, and the replacement order'],
   ['$0 init --from-env', "lb.yaml from the install guide's K8SHA_VIP, K8SHA_KA_AUTH, K8SHA_NETIF, K8S_MASTER0.."],
   ['$0 gen-userdata lb.yaml --node lb-0 --cloud aws --encoding gzip -o ud.gz', "gzip it and check it against AWS's 16 KB limit"],
 ];
