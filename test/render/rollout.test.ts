@@ -3,7 +3,7 @@
  * whether old and new nodes can run side by side, the order) and the CLI around it (secrets of
  * an OLD copy without its secrets file, JSON, --diff, never a secret in the output).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -196,6 +196,25 @@ describe('lbbake explain NEW --against OLD (CLI)', () => {
     expect(data.steps.map((s: any) => s.action)).toEqual(['replace', 'handover', 'replace']);
     const secrets = readFileSync(join(dir, 'lb.secrets.yaml'), 'utf8');
     for (const v of Object.values(parse(secrets) as Record<string, string>)) expect(r.stdout + j.stdout).not.toContain(v);
+  });
+
+  it("the README's example output is what explain --against prints for it", async () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const at = readme.indexOf('### What changed, and who needs what');
+    const block = /\n```\n(lb\.yaml against [\s\S]*?)```/.exec(readme.slice(at))![1];
+    const base = parse(EXAMPLE);
+    const dir2 = join(dir, 'readme');
+    mkdirSync(dir2, { recursive: true });
+    const neu = join(dir2, 'lb.yaml');
+    writeFileSync(neu, stringify((addServer(base), base)));
+    expect((await run(['gen-userdata', neu, '-o', join(dir2, 'ud.yaml')])).code).toBe(0);
+    const old = join(dir2, 'old.yaml');
+    writeFileSync(old, EXAMPLE);
+    const r = await run(['explain', neu, '--against', old]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = block.split('\n').filter((l) => l.trim() && !l.includes('/tmp/lb.old.yaml') && l.trim() !== '...');
+    expect(lines.length).toBeGreaterThan(15);
+    for (const l of lines) expect(r.stdout, l).toContain(l.replace(/ \(\.\.\.\)$/, ''));
   });
 
   it('an invalid OLD is reported against its own file (exit 1); --diff without --against is a usage error', async () => {
