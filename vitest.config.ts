@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // the version matrix's chroots build in the background from the start; its suites run last
-    globalSetup: ['test/helpers/clean-tree.ts', 'test/matrix/global-setup.ts'],
+    globalSetup: ['test/helpers/clean-tree.ts', 'test/helpers/skips.ts', 'test/matrix/global-setup.ts'],
     sequence: { sequencer: MatrixLastSequencer },
     testTimeout: 60_000,
     hookTimeout: 120_000,

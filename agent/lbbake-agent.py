@@ -13,11 +13,12 @@ A name from 1. or 2. must also have its nodes[].address on this machine (when `i
 the addresses): otherwise this node could send VRRP from a wrong address and become a
 second MASTER, so that is a fail-safe case too.
 
-Then the node's pre-rendered files are installed atomically (secrets filled in from
-/etc/lbbake/secrets.json), services whose files changed are reloaded, and /run/lbbake/node
-records the success for this boot. `--check` (keepalived's ExecStartPre) exits 0 only
-after such a success, so a node that does not know its name never starts keepalived and
-never takes the VIP.
+Then the node's files are installed atomically: each is shared by all nodes, a template
+filled in from this node's row of cluster.json "nodes", or this node's own copy; secrets are
+filled in from /etc/lbbake/secrets.json. Services whose files changed are reloaded, and
+/run/lbbake/node records the success for this boot. `--check` (keepalived's ExecStartPre)
+exits 0 only after such a success, so a node that does not know its name never starts
+keepalived and never takes the VIP.
 
 Exit codes: 0 installed (or nothing to change); 1 no node name (fail-safe);
 2 cannot install (missing secret, broken data, write error).
@@ -438,38 +439,74 @@ class Secrets(object):
         return self.values.get(name)
 
 
+def fill_node(text, node, prefix):
+    """A template's text for one node (cluster.json "nodes" row): a line holding a list's
+    placeholder is repeated once per item (the first list on the line; none: the line goes),
+    then every other placeholder is replaced by the node's value. The generator checks that
+    this gives exactly `lbbake render --node` for every node."""
+    out = []
+    for line in text.split("\n"):
+        lists = [k for k, v in node.items() if isinstance(v, list) and prefix + k + "@@" in line]
+        copies = [line.replace(prefix + lists[0] + "@@", str(item)) for item in node[lists[0]]] \
+            if lists else [line]
+        for copy in copies:
+            for k, v in node.items():
+                if not isinstance(v, list):
+                    copy = copy.replace(prefix + k + "@@", str(v))
+            out.append(copy)
+    return "\n".join(out)
+
+
 def fill_secrets(text, cfg, secrets, path):
     spec = cfg.get("secrets", {})
-    for name, s in spec.get("values", {}).items():
-        if s["placeholder"] not in text:
+    prefix = spec.get("placeholderPrefix")
+    for name, pattern in spec.get("patterns", {}).items():
+        placeholder = prefix + name + "@@"
+        if placeholder not in text:
             continue
         value = secrets.get(name)
         if not isinstance(value, str):
             raise AgentError("%s needs secret %s, which %s does not hold (regenerate it with "
                              "lbbake gen-userdata lb.yaml --secrets-only)" % (path, name, PATHS["secrets"]))
-        if not re.fullmatch(s["pattern"], value):
+        if not re.fullmatch(pattern, value):
             raise AgentError("secret %s in %s is malformed (%d characters); regenerate the file "
                              "with lbbake gen-userdata lb.yaml --secrets-only" % (
                                  name, PATHS["secrets"], len(value)))
-        text = text.replace(s["placeholder"], value)
-    prefix = spec.get("placeholderPrefix")
+        text = text.replace(placeholder, value)
     if prefix and prefix in text:
         raise AgentError("%s still holds a placeholder %s...; this agent does not know that "
                          "secret (regenerate the image or user-data)" % (path, prefix))
     return text
 
 
+def source_of(entry, name):
+    """Where node `name`'s copy of a cluster.json "files" entry lies under the data dir."""
+    where = {"shared": "shared", "template": "template", "node": "nodes/" + name}.get(entry["from"])
+    if where is None:
+        raise AgentError("%s: unknown source %s in %s (reinstall the lbbake files)" % (
+            entry["path"], shown(entry["from"]), CLUSTER_FILE))
+    return at(PATHS["dataDir"] + "/" + where + entry["path"])
+
+
 def prepare(cfg, name):
-    """Every file of node `name`, read, secrets filled in, owner resolved. Nothing is written."""
+    """Every file of node `name`, read, node values and secrets filled in, owner resolved.
+    Nothing is written."""
     secrets = Secrets()
+    node = [n for n in cfg["nodes"] if n["name"] == name][0]
     items = []
-    for entry in cfg["files"][name]:
-        src = at(PATHS["dataDir"] + "/" + entry["source"])
+    for entry in cfg["files"]:
+        src = source_of(entry, name)
         try:
             with open(src, "rb") as f:
                 text = f.read().decode("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             raise AgentError("cannot read %s: %s (reinstall the lbbake files)" % (src, err))
+        if entry["from"] == "template":
+            prefix = cfg["nodePlaceholderPrefix"]
+            text = fill_node(text, node, prefix)
+            if prefix in text:
+                raise AgentError("%s still holds a placeholder %s... after filling in node %s "
+                                 "(regenerate the user-data or image)" % (entry["path"], prefix, name))
         text = fill_secrets(text, cfg, secrets, entry["path"])
         try:
             uid = pwd.getpwnam(entry["owner"]).pw_uid
@@ -603,8 +640,9 @@ def load_cluster():
     path = at(CLUSTER_FILE)
     with open(path, "rb") as f:
         cfg = json.loads(f.read().decode("utf-8"))
-    if not isinstance(cfg, dict) or cfg.get("format") != 1:
-        raise ValueError("unknown format")
+    if not isinstance(cfg, dict) or cfg.get("format") != 2:
+        raise ValueError("unknown format (this agent reads format 2: regenerate the user-data "
+                         "or image with the lbbake that made this agent)")
     for key in ("cluster", "metadataKey", "nodes", "files", "paths"):
         if key not in cfg:
             raise ValueError("missing %s" % key)

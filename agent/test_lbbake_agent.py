@@ -16,19 +16,21 @@ agent = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(agent)
 
 CFG = {
-    "format": 1,
+    "format": 2,
     "cluster": "c1",
     "metadataKey": "lb-node",
     "sources": ["override", "address"],
     "paths": {"dataDir": "/usr/lib/lbbake", "override": "/etc/lbbake/node-name",
               "secrets": "/etc/lbbake/secrets.json", "marker": "/run/lbbake/node",
               "instanceData": "/run/cloud-init/instance-data.json"},
-    "nodes": [{"name": "lb-0", "address": "198.18.0.11", "priority": 250, "state": "MASTER"},
-              {"name": "lb-1", "address": "198.18.0.12", "priority": 249, "state": "BACKUP"}],
-    "files": {"lb-0": [], "lb-1": []},
+    "nodes": [{"name": "lb-0", "address": "198.18.0.11", "priority": 250, "state": "MASTER",
+               "peers": ["198.18.0.12"]},
+              {"name": "lb-1", "address": "198.18.0.12", "priority": 249, "state": "BACKUP",
+               "peers": ["198.18.0.11"]}],
+    "nodePlaceholderPrefix": "@@LBBAKE_NODE_",
+    "files": [],
     "secrets": {"placeholderPrefix": "@@LBBAKE_SECRET_",
-                "values": {"vrrp_auth_pass": {"placeholder": "@@LBBAKE_SECRET_vrrp_auth_pass@@",
-                                              "pattern": "[A-Za-z0-9]{1,8}"}}},
+                "patterns": {"vrrp_auth_pass": "[A-Za-z0-9]{1,8}"}},
 }
 
 
@@ -89,6 +91,26 @@ class FillSecretsTest(unittest.TestCase):
     def test_unknown_placeholder_is_an_error(self):
         with self.assertRaises(agent.AgentError):
             agent.fill_secrets("@@LBBAKE_SECRET_other@@", CFG, FakeSecrets({}), "/x")
+
+
+class FillNodeTest(unittest.TestCase):
+    P = "@@LBBAKE_NODE_"
+
+    def test_scalars_and_list_lines(self):
+        text = "router_id c-@@LBBAKE_NODE_name@@\npriority @@LBBAKE_NODE_priority@@\n" \
+               "peer {\n    @@LBBAKE_NODE_peers@@\n}\n"
+        node = {"name": "lb-0", "priority": 250, "peers": ["198.18.0.12", "198.18.0.13"]}
+        self.assertEqual(agent.fill_node(text, node, self.P),
+                         "router_id c-lb-0\npriority 250\npeer {\n    198.18.0.12\n    198.18.0.13\n}\n")
+
+    def test_an_empty_list_drops_its_line(self):
+        node = {"name": "a", "peers": []}
+        self.assertEqual(agent.fill_node("x\n  @@LBBAKE_NODE_peers@@ @@LBBAKE_NODE_name@@\ny", node, self.P), "x\ny")
+
+    def test_scalars_are_filled_on_repeated_lines(self):
+        node = {"name": "n1", "peers": ["p1", "p2"]}
+        self.assertEqual(agent.fill_node("@@LBBAKE_NODE_name@@->@@LBBAKE_NODE_peers@@", node, self.P),
+                         "n1->p1\nn1->p2")
 
 
 class LoadClusterTest(unittest.TestCase):

@@ -25,6 +25,8 @@ PKGS=(
   dnsmasq-base        # the live suite's DNS server for DNS backends (-base: the binary, no service)
   awscli              # the real EC2 client (v2) that drives the cloud lab's emulated EC2 API
   debootstrap         # the version matrix: Debian 11, 13 and sid chroots with their haproxy, keepalived, cloud-init
+  nftables            # nft -c of the generated VRRP firewall table, and that table in the live lab
+  iptables            # the bench's link impairment (NFQUEUE: this kernel has no netem)
   ca-certificates
 )
 missing=()

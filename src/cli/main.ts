@@ -1,25 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { EXIT, InternalError, REPORT_BUGS, UsageError, WriteError } from '../diagnostics/errors.js';
 import { STDIN_FILE } from '../io/load.js';
-import { PKG_ROOT } from '../io/paths.js';
+import { lbbakeVersion } from '../io/paths.js';
+
+export { lbbakeVersion } from '../io/paths.js';
 import type { Io } from './common.js';
 
 const require = createRequire(import.meta.url);
 // yargs' CommonJS build: its help wraps at word boundaries (the ESM build cuts words in two)
 const yargs = require('yargs') as typeof import('yargs').default;
-
-/** lbbake's own version, from its package.json (never the project that installed it). */
-export function lbbakeVersion(): string {
-  try {
-    const v = (JSON.parse(readFileSync(join(PKG_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version;
-    return typeof v === 'string' ? v : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-}
 
 export { EXIT } from '../diagnostics/errors.js';
 export type { Io } from './common.js';

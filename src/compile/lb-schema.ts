@@ -280,7 +280,7 @@ export const LB_SCHEMA = {
               "default": 1
             },
             "fall": {
-              "description": "Failed checks in a row before the node counts as failed. 1 (default) fails over in about 1 s; 2 rides out a haproxy restarted by systemd within a second.",
+              "description": "Failed checks in a row before the node counts as failed (the polling check; haproxy's exit event from its unit acts at once, whatever fall says).",
               "type": "integer",
               "minimum": 1,
               "maximum": 100,

@@ -15,6 +15,11 @@ export interface NodeModel {
   state: 'MASTER' | 'BACKUP';
   /** The other nodes' addresses (unicast_peer), in node order. */
   peers: string[];
+  /**
+   * What an operator writes to keepalived's handover track_file to hand the VIP to a peer
+   * (README "Day 2"): 1 - priority with preempt (effective priority 1), else -254.
+   */
+  handoverWeight: number;
   /** Where the node came from in lb.yaml, for diagnostics. */
   pointer: string;
   priorityExplicit: boolean;

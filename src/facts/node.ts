@@ -34,6 +34,19 @@ export function nodeConfigPaths(cluster: string): { keepalivedConf: string; hapr
 }
 
 /**
+ * haproxy's exit as an event: a drop-in for haproxy.service writes 1 to the state file when
+ * haproxy stops or dies (ExecStopPost) and 0 once it is ready (ExecStartPost); keepalived watches
+ * the file (track_file, inotify). The file sits directly in /run, which exists on every
+ * boot before keepalived starts: keepalived drops a track file whose directory is missing.
+ */
+export const HAPROXY_EVENT = {
+  dropIn: '/etc/systemd/system/haproxy.service.d/lbbake-track.conf',
+  stateFile: '/run/lbbake-haproxy-down',
+  /** keepalived's name for the tracked file. */
+  trackName: 'haproxy_down',
+} as const;
+
+/**
  * Drop-in that bind-mounts /dev/log into haproxy's chroot where the OS's haproxy.service does
  * not (see OsFacts.haproxyUnit). Its own name, so other lbbake drop-ins for haproxy can sit beside it.
  */

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,3 +10,13 @@ export const TEMPLATES_DIR = join(PKG_ROOT, 'templates');
 /** The boot agent, a plain Python program (agent/lbbake-agent.py). */
 export const AGENT_SOURCE = join(PKG_ROOT, 'agent', 'lbbake-agent.py');
 export const SCHEMA_PATH = join(PKG_ROOT, 'schema', 'lb.schema.json');
+
+/** lbbake's own version, from its package.json (never the project that installed it). */
+export function lbbakeVersion(): string {
+  try {
+    const v = (JSON.parse(readFileSync(join(PKG_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version;
+    return typeof v === 'string' ? v : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}

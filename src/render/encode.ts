@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
+import { gzip as pakoGzip } from 'pako';
 import type { Diagnostic } from '../diagnostics/diagnostic.js';
 
 /** How user-data is handed to the cloud. gzip is binary; base64 forms are text. */
@@ -31,6 +31,15 @@ export const CLOUD_LIMITS: Record<Cloud, { label: string; limit: number; counts:
   gce: { label: 'GCE', limit: 262144, counts: 'value', doc: '256 KB (262144 bytes) per metadata value' },
   openstack: { label: 'OpenStack', limit: 65535, counts: 'base64', doc: '65535 characters of base64' },
 };
+
+/**
+ * gzip, level 9, no timestamp. pako is zlib's own algorithm in JavaScript, so the bytes are the
+ * same on every machine and Node version (node:zlib's bundled fork gives other bytes on other
+ * builds), which keeps generated output deterministic for --check and golden files.
+ */
+export function gzipSync(data: Buffer): Buffer {
+  return Buffer.from(pakoGzip(data, { level: 9 }));
+}
 
 /** Length of the base64 form of n bytes: ceil(n/3)*4. */
 export function base64Length(n: number): number {
@@ -80,7 +89,7 @@ export interface Encoded {
 export function encodeUserdata(text: string, opts: EncodeOptions): Encoded {
   const doc = opts.mime ? mimeMultipart(text) : text;
   const zipped = opts.encoding === 'gzip' || opts.encoding === 'gzip+base64';
-  const payload = zipped ? gzipSync(Buffer.from(doc, 'utf8'), { level: 9 }) : Buffer.from(doc, 'utf8');
+  const payload = zipped ? gzipSync(Buffer.from(doc, 'utf8')) : Buffer.from(doc, 'utf8');
   switch (opts.encoding) {
     case 'plain':
       return { output: doc, payload };
@@ -114,7 +123,7 @@ export function checkCloudLimit(payload: Buffer, cloud: Cloud, how: { encoding?:
   const what = c.counts === 'raw' ? 'bytes' : c.counts === 'base64' ? 'base64 characters' : 'bytes in the metadata value';
   let fix: string;
   if (!isGzip(payload)) {
-    const z = gzipSync(payload, { level: 9 });
+    const z = gzipSync(payload);
     const zsize = countedSize(z, cloud);
     // a fix that works as given: gzip is binary, so it needs -o (which then gzips by itself when no --encoding is given)
     const use = how.toFile

@@ -96,7 +96,7 @@ export interface Rollout {
 // settings: a flat, secret-free view of a model, keyed like lb.yaml
 
 /** Model keys that are derived from others or bookkeeping (never shown as a change). */
-const DERIVED = new Set(['pointer', 'priorityExplicit', 'stateExplicit', 'weightExplicit', 'peers', 'paths', 'hook', 'notifyMaster', 'resolvers', 'serverPrefix', 'timers', 'scriptName']);
+const DERIVED = new Set(['pointer', 'priorityExplicit', 'stateExplicit', 'handoverWeight', 'weightExplicit', 'peers', 'paths', 'hook', 'notifyMaster', 'resolvers', 'serverPrefix', 'timers', 'scriptName']);
 /** Model keys holding secrets: compared, never shown. */
 const SECRET_FIELDS: Record<string, string> = { authPass: 'auth.pass', password: 'password' };
 /** Model keys spelled differently in lb.yaml. */
@@ -324,7 +324,7 @@ export function buildRollout(o: Model, n: Model, opts: RolloutOptions = {}): Rol
   const names = [...new Set([...o.nodes.map((x) => x.name), ...n.nodes.map((x) => x.name)])];
 
   // outputs
-  const ud = (m: Model) => metadataModeFiles(m, { secrets: 'at-boot' });
+  const ud = (m: Model) => metadataModeFiles(m, { secrets: 'at-boot', layout: 'template' });
   const same = (a: FileSet, b: FileSet) => a.size === b.size && [...a].every(([k, f]) => b.get(k)?.content === f.content && b.get(k)?.mode === f.mode && b.get(k)?.owner === f.owner);
   const udSame = same(ud(o), ud(n));
   const secretsChanged = JSON.stringify(secretValues(o)) !== JSON.stringify(secretValues(n));
@@ -428,7 +428,7 @@ function orderSteps(o: Model, n: Model, nodes: NodeRollout[]): RolloutStep[] {
     steps.push({
       node: master.name,
       action: 'handover',
-      text: `on ${master.name} (MASTER): lbbake-agent handover, which drops its priority so ${heir ? heir.name : 'a BACKUP'} takes the VIP gracefully and waits until it has (without the agent: echo ${o.vrrp.preempt ? 1 - master.priority : -254} > /etc/keepalived/lbbake-handover)`,
+      text: `on ${master.name} (MASTER): lbbake-agent handover, which drops its priority so ${heir ? heir.name : 'a BACKUP'} takes the VIP gracefully and waits until it has (without the agent: echo ${master.handoverWeight} > /etc/keepalived/lbbake-handover)`,
     });
     if (m.status === 'removed') {
       steps.push({ node: master.name, action: 'remove', text: `remove ${master.name}` });

@@ -143,7 +143,7 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
       const tree = join(out, 'tree');
       const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
       const rels = walk(tree).map((p) => relative(tree, p)).sort();
-      expect(rels).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf']);
+      expect(rels).toEqual(['etc/haproxy/haproxy.cfg', 'etc/keepalived/keepalived.conf', 'etc/sysctl.d/90-lbbake-k8s-apiserver.conf', 'etc/systemd/system/haproxy.service.d/lbbake-track.conf']);
       for (const rel of rels) expect(readFileSync(join(n.root, rel)), rel).toEqual(readFileSync(join(tree, rel)));
       // the secrets really came through: the generated VRRP pass is in the installed config
       expect(readFileSync(join(n.root, 'etc/keepalived/keepalived.conf'), 'utf8')).toMatch(/auth_pass "[^"@]{8}"/);
@@ -409,7 +409,7 @@ describe.skipIf(skip)('secrets at boot (baked images)', () => {
 
   it('the variant really has both secrets and per-node haproxy.cfg', () => {
     expect(Object.keys(secretValues(ms)).sort()).toEqual(['stats_password_hash', 'vrrp_auth_pass']);
-    const files = metadataModeFiles(ms, { secrets: 'at-boot' });
+    const files = metadataModeFiles(ms, { secrets: 'at-boot', layout: 'copies' });
     expect(files.has('usr/lib/lbbake/nodes/lb-0/etc/haproxy/haproxy.cfg')).toBe(true);
     expect(files.has('etc/lbbake/secrets.json')).toBe(false);
     const all = [...files.values()].map((f) => f.content).join('\n');
@@ -422,7 +422,7 @@ describe.skipIf(skip)('secrets at boot (baked images)', () => {
   it('without the secrets file nothing is installed; with the secrets-only user-data the files are exact', async () => {
     const n = new Node();
     made.push(n);
-    writeTree(n.root, metadataModeFiles(ms, { secrets: 'at-boot' }));
+    writeTree(n.root, metadataModeFiles(ms, { secrets: 'at-boot', layout: 'copies' }));
     n.setAddresses(['10.168.222.190']);
     const env = { ...urls(await closedPortUrl()) };
     const r = await n.runAgent(env);

@@ -12,9 +12,17 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
+import { gunzipSync } from 'node:zlib';
 import { compile } from '../../src/compile/compile.js';
 import type { Model } from '../../src/compile/model.js';
 import { PKG_ROOT } from '../../src/io/paths.js';
+
+/** A write_files entry's content as cloud-init writes it (plain, or decoded from gz+b64). */
+export function writeFileContent(f: { content: string; encoding?: string }): string {
+  if (f.encoding === undefined) return f.content;
+  if (f.encoding !== 'gz+b64') throw new Error(`write_files encoding ${f.encoding} is not one lbbake writes`);
+  return gunzipSync(Buffer.from(f.content, 'base64')).toString('utf8');
+}
 
 export const EXAMPLE = join(PKG_ROOT, 'examples', 'k8s-apiserver.yaml');
 
@@ -240,11 +248,11 @@ export class Node {
 
   /** Writes every write_files entry of a #cloud-config under the root, as cloud-init would. */
   applyUserdata(text: string): void {
-    const doc = parse(text) as { write_files: Array<{ path: string; content: string; permissions: string; owner: string }> };
+    const doc = parse(text) as { write_files: Array<{ path: string; content: string; permissions: string; owner: string; encoding?: string }> };
     for (const f of doc.write_files) {
       const p = join(this.root, f.path);
       mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, f.content);
+      writeFileSync(p, writeFileContent(f));
       chmodSync(p, Number.parseInt(f.permissions, 8));
     }
   }

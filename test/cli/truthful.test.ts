@@ -133,7 +133,7 @@ describe('render writes everything keepalived.conf runs', () => {
     for (const p of called.filter((c) => c.startsWith('/usr/local/'))) {
       expect(statSync(join(out, p)).mode & 0o777).toBe(0o755);
     }
-    expect(r.stderr).toMatch(/wrote 4 files/);
+    expect(r.stderr).toMatch(/wrote 5 files/);
   });
 });
 

@@ -7,7 +7,8 @@ import { dirname, join, relative } from 'node:path';
 import { compile } from '../../src/compile/compile.js';
 import type { Model } from '../../src/compile/model.js';
 import { nodeTree } from '../../src/render/node.js';
-import { userdataForMetadata, userdataForNode } from '../../src/render/userdata.js';
+import { gzipBase64, userdataForMetadata, userdataForNode } from '../../src/render/userdata.js';
+import { gunzipSync } from 'node:zlib';
 import { installedAgent, secretsUserdata } from '../../src/render/agent.js';
 import { createHash } from 'node:crypto';
 
@@ -36,17 +37,19 @@ export function generatedTree(m: Model): Map<string, string> {
 }
 
 /**
- * The metadata-mode user-data with the boot agent's body (agent/lbbake-agent.py, the same for
- * every cluster) replaced by one line holding its sha256, so an agent edit does not churn every
- * golden file. Everything else stays byte for byte; the agent's own tests cover its content.
+ * The metadata-mode user-data with the boot agent's gz+b64 blob (agent/lbbake-agent.py, the
+ * same for every cluster) replaced by one line, after checking that it decodes to exactly the
+ * agent this cluster gets; the comment above it names the agent's size and sha256. So an agent
+ * edit changes one comment line per golden file, and the agent's own tests cover its content.
  */
 export function withAgentDigest(m: Model, userdata: string): string {
   const agent = installedAgent(m);
-  const indent = '      ';
-  const block = agent.replace(/\n$/, '').split('\n').map((l) => (l === '' ? '' : indent + l)).join('\n') + '\n';
-  if (!userdata.includes(block)) throw new Error('the boot agent is not inlined in the metadata-mode user-data as expected');
-  const digest = createHash('sha256').update(agent).digest('hex');
-  return userdata.replace(block, `${indent}# (golden) the boot agent, ${agent.length} bytes, sha256 ${digest}\n`);
+  const blob = gzipBase64(agent);
+  const line = `    content: ${blob}\n`;
+  if (!userdata.includes(line)) throw new Error('the boot agent is not in the metadata-mode user-data as gz+b64 as expected');
+  if (gunzipSync(Buffer.from(blob, 'base64')).toString('utf8') !== agent) throw new Error('the gz+b64 agent does not decode to the agent');
+  if (!userdata.includes(`sha256 ${createHash('sha256').update(agent).digest('hex')}`)) throw new Error("the agent's comment does not name its sha256");
+  return userdata.replace(line, '    content: (golden) the gz+b64 of the boot agent named above\n');
 }
 
 export function readTree(dir: string): Map<string, string> {

@@ -30,18 +30,21 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { compile } from '../../src/compile/compile.js';
 import type { Model } from '../../src/compile/model.js';
 import { PKG_ROOT } from '../../src/io/paths.js';
-import { renderNode } from '../../src/render/node.js';
+import { nodeTree } from '../../src/render/node.js';
+import { HAPROXY_EVENT } from '../../src/facts/node.js';
 import { type FileSet } from '../../src/render/files.js';
 import { writeTree } from '../../src/io/write.js';
 
 /** What the lab needs on the host (root too); suites and benches pass this to missing(). */
 export const LAB_TOOLS = ['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'];
+/** What impairLink needs besides LAB_TOOLS (the bench's calm part). */
+export const IMPAIR_TOOLS = ['iptables'];
 
 export const PREFIX = 'lbl-';
 export const VIP = '198.18.0.100';
@@ -70,6 +73,8 @@ export type BackendName = (typeof ALL_BACKENDS)[number]['name'];
 export const LAB_DIR = join(PKG_ROOT, 'test', 'helpers', 'lab');
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const BRIDGE_MAC = '02:00:5e:18:00:01';
+/** Where a node's tree holds haproxy.service drop-ins (root-relative). */
+const HAPROXY_DROPIN_DIR = dirname(HAPROXY_EVENT.dropIn).slice(1);
 
 // ---------------------------------------------------------------------------------------------
 // lb.yaml for the lab
@@ -80,7 +85,7 @@ export interface LabVrrp {
   mode?: 'unicast' | 'multicast';
   preempt?: boolean;
   auth?: { pass: string } | null;
-  check?: { interval?: number; fall?: number; rise?: number; onFailure?: 'fault' | 'lower-priority'; weight?: number };
+  check?: { interval?: number; fall?: number; rise?: number; onFailure?: 'fault' | 'lower-priority'; weight?: number; command?: string };
 }
 
 /**
@@ -120,11 +125,19 @@ export function labModel(yamlText: string): Model {
   return r.model;
 }
 
-/** What `lbbake render --node X` writes for each lab node. */
-export function renderLab(yamlText: string): Record<LbName, FileSet> {
+/**
+ * What `lbbake render --node X` writes for each lab node. `events: false` leaves out the
+ * haproxy.service drop-in (haproxy's exit event), as on a node set up by hand or by the guide:
+ * the lab then starts haproxy bare and only the polling check sees it die.
+ */
+export function renderLab(yamlText: string, opts: { events?: boolean } = {}): Record<LbName, FileSet> {
   const m = labModel(yamlText);
   const out = {} as Record<LbName, FileSet>;
-  for (const n of m.nodes) out[n.name as LbName] = renderNode(m, n);
+  for (const n of m.nodes) {
+    const files = nodeTree(m, n);
+    if (opts.events === false) files.delete(HAPROXY_EVENT.dropIn.slice(1));
+    out[n.name as LbName] = files;
+  }
   return out;
 }
 
@@ -561,10 +574,38 @@ export class NetLab {
     if (r.status !== 0) throw new Error(`${node}: could not start ${logName}: ${r.stderr}`);
   }
 
-  startHaproxy(node: LbName): void {
+  /**
+   * The node's haproxy.service drop-ins (host paths, systemd's order), as rendered into its tree.
+   * Empty when the tree has none.
+   */
+  haproxyDropIns(node: LbName): string[] {
+    const dir = join(this.nodeRoot(node), HAPROXY_DROPIN_DIR);
+    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.conf')).sort().map((f) => join(dir, f)) : [];
+  }
+
+  /**
+   * Starts haproxy as Debian's unit does. With the node's rendered haproxy.service drop-ins (the
+   * default when its tree has them) it runs under lab/unit.py, which plays systemd's part: it
+   * waits for READY=1 and runs the drop-ins' ExecStartPost= lines, and when haproxy exits or dies
+   * it kills the rest of it and runs their ExecStopPost= lines. `unit: false` starts haproxy bare,
+   * as if the drop-ins were absent (the event path missing; only the polling check remains).
+   */
+  startHaproxy(node: LbName, opts: { unit?: boolean } = {}): void {
     const chk = this.exec(node, ['haproxy', '-Ws', '-f', '/etc/haproxy/haproxy.cfg', '-c', '-q']);
     if (chk.status !== 0) throw new Error(`${node}: haproxy -c failed: ${chk.stdout}${chk.stderr}`);
-    this.daemon(node, 'haproxy', `haproxy -Ws -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock${maxconnOverride()}`);
+    const cmd = `haproxy -Ws -f /etc/haproxy/haproxy.cfg -p /run/haproxy.pid -S /run/haproxy-master.sock${maxconnOverride()}`;
+    const dropIns = opts.unit === false ? [] : this.haproxyDropIns(node);
+    const q = (a: string) => `'${a}'`;
+    this.daemon(node, 'haproxy', dropIns.length === 0 ? cmd : `${PYTHON} ${q(join(LAB_DIR, 'unit.py'))} haproxy ${dropIns.map(q).join(' ')} -- ${cmd}`);
+    // keepalived's first check runs as soon as it starts: return only once haproxy runs, or a
+    // keepalived started right after would begin in FAULT (a race systemd does not order either)
+    for (let i = 0; i < 200 && this.pgrep(node, 'haproxy') !== 0; i++) spawnSync('sleep', ['0.05']);
+  }
+
+  /** `systemctl stop haproxy`: SIGTERM to the unit runner (lab/unit.py), else to haproxy itself. */
+  stopHaproxy(node: LbName): void {
+    const r = this.exec(node, ['pkill', '-TERM', '-f', '^\\S*python3\\S* \\S*/unit\\.py haproxy ']);
+    if (r.status !== 0) this.exec(node, ['pkill', '-TERM', '-x', 'haproxy']);
   }
 
   startKeepalived(node: LbName): void {
@@ -802,6 +843,60 @@ export class NetLab {
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     p.kill('SIGKILL');
     await waitFor('dnsmasq stopped', () => p.exitCode !== null || p.signalCode !== null, { timeoutMs: 5_000, intervalMs: 20 });
+  }
+
+  /**
+   * Makes the node's link lossy and jittery (what `tc ... netem loss L% delay D J` would do; this
+   * kernel has no netem): every packet the node sends out of its NIC goes through lab/impair.py
+   * (iptables NFQUEUE in the node's namespace), which drops lossPct % of them and delays the rest
+   * by delayMs ± jitterMs (uniform). The impairment belongs to the link: it survives node restarts
+   * and runs at real-time priority. Returns a function that removes it and resolves with the
+   * impairer's last line (its counters).
+   */
+  async impairLink(node: LbName, opts: { lossPct: number; delayMs: number; jitterMs: number; seed?: number }): Promise<() => Promise<string>> {
+    const ns = this.nodeNs(node);
+    const queue = 10 + LB_NODES.findIndex((n) => n.name === node);
+    const rule = ['OUTPUT', '-o', this.lbNic, '-j', 'NFQUEUE', '--queue-num', String(queue), '--queue-bypass'];
+    const logPath = join(this.dir, `impair-${node}.log`);
+    writeFileSync(logPath, '');
+    const log = openSync(logPath, 'a');
+    const p = spawn('ip', ['netns', 'exec', ns, PYTHON, join(LAB_DIR, 'impair.py'), String(queue), String(opts.lossPct), String(opts.delayMs),
+      String(opts.jitterMs), String(opts.seed ?? 1)], { stdio: ['pipe', log, log] });
+    closeSync(log);
+    this.watchers.add(p);
+    const done = new Promise<void>((res) => p.on('close', () => res()));
+    try {
+      await waitFor(`${node} link impairer bound`, () => {
+        if (p.exitCode !== null) throw new Error(`impair.py exited: ${readFileSync(logPath, 'utf8')}`);
+        return readFileSync(logPath, 'utf8').includes('bound');
+      }, { timeoutMs: 10_000, intervalMs: 50 });
+      must('ip', ['netns', 'exec', ns, 'iptables', '-w', '-A', ...rule]);
+    } catch (err) {
+      p.kill('SIGKILL');
+      throw err;
+    }
+    return async () => {
+      run('ip', ['netns', 'exec', ns, 'iptables', '-w', '-D', ...rule]);
+      p.stdin!.end();
+      const t = setTimeout(() => p.kill('SIGKILL'), 3_000);
+      await done;
+      clearTimeout(t);
+      this.watchers.delete(p);
+      return readFileSync(logPath, 'utf8').trim().split('\n').pop() ?? '';
+    };
+  }
+
+  /**
+   * Saturates the CPUs from inside the node: `count` busy loops in its PID namespace (so they also
+   * die with the node). Returns a function that stops them.
+   */
+  burnCpu(node: LbName, count: number): () => void {
+    const marker = 'lbl-burn-cpu';
+    const r = this.exec(node, ['sh', '-c', `for i in $(seq ${count}); do ${PYTHON} -c 'while True: pass' ${marker} </dev/null >/dev/null 2>&1 & done`]);
+    if (r.status !== 0) throw new Error(`${node}: could not start the CPU burners: ${r.stderr}`);
+    return () => {
+      if (this.initPid(node)) this.exec(node, ['pkill', '-KILL', '-f', marker]);
+    };
   }
 
   /** PIDs of every haproxy process in a node (master and workers), sorted: unchanged = no reload or restart. */

@@ -23,7 +23,7 @@ describe('vip.cloud hooks reach the node', () => {
       const hook = paths(ud).find((w) => w.path === '/usr/local/libexec/lbbake/vip-move-aws');
       expect(hook?.permissions).toBe('0755');
     }
-    expect(metadataModeFiles(m, { secrets: 'at-boot' }).get('usr/local/libexec/lbbake/vip-move-aws')?.mode).toBe('0755');
+    expect(metadataModeFiles(m, { secrets: 'at-boot', layout: 'template' }).get('usr/local/libexec/lbbake/vip-move-aws')?.mode).toBe('0755');
   });
   it('and not without vip.cloud', () => {
     const plain = compile(YAML.replace(', cloud: { provider: aws, mode: secondary-ip }', '')).model!;

@@ -8,13 +8,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { AGENT_PATHS, metadataModeFiles, secretsUserdata } from '../../src/render/agent.js';
+import { AGENT_PATHS, fillNode, metadataModeFiles, nodeValues, secretsUserdata } from '../../src/render/agent.js';
+import { createHash } from 'node:crypto';
+import { lbbakeVersion } from '../../src/io/paths.js';
+import { CLOUD_LIMITS, countedSize, encodeUserdata } from '../../src/render/encode.js';
 import { secretValues } from '../../src/render/agent-secrets.js';
 import { sha512Crypt } from '../../src/render/crypt.js';
 import { main } from '../../src/cli/main.js';
 import { userdataForMetadata } from '../../src/render/userdata.js';
 import { cloudInitSchema, missing, tempFile } from '../helpers/tools.js';
-import { exampleText, modelOf } from '../agent/harness.js';
+import { exampleText, modelOf, writeFileContent } from '../agent/harness.js';
 import { useTempDir } from '../helpers/tmp.js';
 
 const m = modelOf(exampleText());
@@ -45,31 +48,39 @@ describe('gen-userdata without --node (metadata mode)', () => {
     expect(s1.stdout).toBe(s2.stdout);
   });
 
-  it('installs packages, writes agent, unit, drop-in, shared + per-node files and the 0600 secrets file, runs the agent', () => {
+  it('installs packages, writes agent, unit, drop-in, shared files, one keepalived template and the 0600 secrets file, runs the agent', () => {
     const doc = parse(userdataForMetadata(m));
     expect(doc.packages).toEqual(['haproxy', 'keepalived']);
-    const byPath = new Map<string, { permissions: string; defer?: boolean; content: string }>(doc.write_files.map((f: { path: string }) => [f.path, f]));
+    const byPath = new Map<string, { permissions: string; defer?: boolean; content: string; encoding?: string }>(doc.write_files.map((f: { path: string }) => [f.path, f]));
     expect([...byPath.keys()]).toEqual([
       '/usr/local/sbin/lbbake-agent',
       '/usr/lib/lbbake/cluster.json',
       '/etc/systemd/system/lbbake-agent.service',
       '/etc/systemd/system/keepalived.service.d/lbbake.conf',
+      '/usr/lib/lbbake/template/etc/keepalived/keepalived.conf',
       '/usr/lib/lbbake/shared/etc/haproxy/haproxy.cfg',
       '/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
-      '/usr/lib/lbbake/nodes/lb-0/etc/keepalived/keepalived.conf',
-      '/usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf',
+      '/etc/systemd/system/haproxy.service.d/lbbake-track.conf',
       '/etc/lbbake/secrets.json',
     ]);
     expect(byPath.get('/etc/lbbake/secrets.json')!.permissions).toBe('0600');
     expect(JSON.parse(byPath.get('/etc/lbbake/secrets.json')!.content)).toEqual(secrets);
     expect(Object.keys(secrets).sort()).toEqual(['stats_password_hash', 'vrrp_auth_pass']);
-    expect(byPath.get('/usr/local/sbin/lbbake-agent')!.permissions).toBe('0755');
+    const agent = byPath.get('/usr/local/sbin/lbbake-agent')!;
+    expect(agent.permissions).toBe('0755');
+    // the agent travels compressed, decodes to exactly the agent, and says what it is above it
+    expect(agent.encoding).toBe('gz+b64');
+    const installed = metadataModeFiles(m, { secrets: 'inline', layout: 'template' }).get(AGENT_PATHS.agent.slice(1))!.content;
+    expect(writeFileContent(agent)).toBe(installed);
+    const text = userdataForMetadata(m);
+    expect(text).toContain(`# /usr/local/sbin/lbbake-agent: the boot agent of lbbake ${lbbakeVersion()} (agent/lbbake-agent.py`);
+    expect(text).toContain(`${Buffer.byteLength(installed)} bytes, sha256 ${createHash('sha256').update(installed).digest('hex')}.`);
     for (const f of byPath.values()) expect(f.defer).toBe(true);
     // the secret is only in the secrets file
     for (const [p, f] of byPath) {
       if (p === '/etc/lbbake/secrets.json') continue;
-      expect(f.content, p).not.toContain(`"${secrets.vrrp_auth_pass}"`);
-      expect(f.content, p).not.toContain(secrets.stats_password_hash);
+      expect(writeFileContent(f), p).not.toContain(`"${secrets.vrrp_auth_pass}"`);
+      expect(writeFileContent(f), p).not.toContain(secrets.stats_password_hash);
     }
     expect(doc.runcmd).toEqual([
       ['systemctl', 'daemon-reload'],
@@ -79,25 +90,43 @@ describe('gen-userdata without --node (metadata mode)', () => {
     ]);
   });
 
-  it('cluster.json carries the cluster as data: names, addresses, key, manifest', () => {
-    const cluster = JSON.parse(metadataModeFiles(m, { secrets: 'at-boot' }).get(AGENT_PATHS.clusterFile.slice(1))!.content);
+  it('cluster.json carries the cluster as data: one row per node (every value a node file differs by), key, manifest', () => {
+    const cluster = JSON.parse(metadataModeFiles(m, { secrets: 'at-boot', layout: 'template' }).get(AGENT_PATHS.clusterFile.slice(1))!.content);
     expect(cluster.metadataKey).toBe('lb-node');
     expect(cluster.nodes).toEqual([
-      { name: 'lb-0', address: '10.168.222.189', priority: 250, state: 'MASTER' },
-      { name: 'lb-1', address: '10.168.222.190', priority: 249, state: 'BACKUP' },
+      { name: 'lb-0', address: '10.168.222.189', priority: 250, state: 'MASTER', peers: ['10.168.222.190'], handoverWeight: -249 },
+      { name: 'lb-1', address: '10.168.222.190', priority: 249, state: 'BACKUP', peers: ['10.168.222.189'], handoverWeight: -248 },
     ]);
-    expect(cluster.files['lb-1']).toEqual([
-      { path: '/etc/keepalived/keepalived.conf', source: 'nodes/lb-1/etc/keepalived/keepalived.conf', mode: '0600', owner: 'root', group: 'root', onChange: 'keepalived.service' },
-      { path: '/etc/haproxy/haproxy.cfg', source: 'shared/etc/haproxy/haproxy.cfg', mode: '0640', owner: 'root', group: 'haproxy', onChange: 'haproxy.service' },
-      { path: '/etc/sysctl.d/90-lbbake-k8s-apiserver.conf', source: 'shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf', mode: '0644', owner: 'root', group: 'root', onChange: 'sysctl' },
+    expect(cluster.files).toEqual([
+      { path: '/etc/keepalived/keepalived.conf', from: 'template', mode: '0600', owner: 'root', group: 'root', onChange: 'keepalived.service' },
+      { path: '/etc/haproxy/haproxy.cfg', from: 'shared', mode: '0640', owner: 'root', group: 'haproxy', onChange: 'haproxy.service' },
+      { path: '/etc/sysctl.d/90-lbbake-k8s-apiserver.conf', from: 'shared', mode: '0644', owner: 'root', group: 'root', onChange: 'sysctl' },
     ]);
+    // images carry a copy per node instead (their build checks each with haproxy -c / keepalived -t)
+    const image = metadataModeFiles(m, { secrets: 'at-boot', layout: 'copies' });
+    expect(JSON.parse(image.get(AGENT_PATHS.clusterFile.slice(1))!.content).files[0].from).toBe('node');
+    expect(image.has('usr/lib/lbbake/nodes/lb-1/etc/keepalived/keepalived.conf')).toBe(true);
     // the agent script is the same for every cluster except its header line
-    const a = metadataModeFiles(m, { secrets: 'at-boot' }).get(AGENT_PATHS.agent.slice(1))!.content;
+    const a = metadataModeFiles(m, { secrets: 'at-boot', layout: 'template' }).get(AGENT_PATHS.agent.slice(1))!.content;
     const other = modelOf(exampleText().replace('name: k8s-apiserver', 'name: other-lb').replace('lb-node', 'role'));
-    const b = metadataModeFiles(other, { secrets: 'at-boot' }).get(AGENT_PATHS.agent.slice(1))!.content;
+    const b = metadataModeFiles(other, { secrets: 'at-boot', layout: 'template' }).get(AGENT_PATHS.agent.slice(1))!.content;
     expect(a.split('\n').slice(2)).toEqual(b.split('\n').slice(2));
     expect(a).not.toContain('lb-node');
     expect(a).not.toContain('10.168.222');
+  });
+
+  it('haproxy.cfg with stats on each node\'s address is a template too; both layouts give every node the same text', () => {
+    // stats bound to each node's address makes haproxy.cfg differ per node, by the node's address
+    const perAddress = modelOf(exampleText().replace('bind: 127.0.0.1', 'bind: node'));
+    const files = metadataModeFiles(perAddress, { secrets: 'at-boot', layout: 'template' });
+    expect(files.has('usr/lib/lbbake/template/etc/haproxy/haproxy.cfg')).toBe(true);
+    expect(files.get('usr/lib/lbbake/template/etc/haproxy/haproxy.cfg')!.content).toContain('bind @@LBBAKE_NODE_address@@:1080');
+    // the template layout and the copies layout give every node the same text (fillNode = the agent's fill_node)
+    const copies = metadataModeFiles(perAddress, { secrets: 'at-boot', layout: 'copies' });
+    for (const rel of ['etc/keepalived/keepalived.conf', 'etc/haproxy/haproxy.cfg']) {
+      const tpl = files.get(`usr/lib/lbbake/template/${rel}`)!.content;
+      for (const n of perAddress.nodes) expect(fillNode(tpl, nodeValues(n))).toBe(copies.get(`usr/lib/lbbake/nodes/${n.name}/${rel}`)!.content);
+    }
   });
 
   it('--node keeps working; --secrets-only with --node is a usage error', async () => {
@@ -160,7 +189,7 @@ describe.skipIf(noCloudInit)('cloud-init schema', () => {
 
 const noPython = missing(['python3']);
 describe.skipIf(noPython)('the agent script', () => {
-  const files = metadataModeFiles(m, { secrets: 'at-boot' });
+  const files = metadataModeFiles(m, { secrets: 'at-boot', layout: 'template' });
   const agent = files.get(AGENT_PATHS.agent.slice(1))!.content;
 
   it('compiles (python3 -m py_compile) and parses as Python 3.6 (Rocky 8 platform-python)', () => {
@@ -186,7 +215,7 @@ describe.skipIf(noPython)('the agent script', () => {
 
   it('uses platform-python on Rocky 8', () => {
     const r8 = modelOf(exampleText().replace('os: debian12', 'os: rocky8'));
-    const f = metadataModeFiles(r8, { secrets: 'at-boot' });
+    const f = metadataModeFiles(r8, { secrets: 'at-boot', layout: 'template' });
     expect(f.get(AGENT_PATHS.agent.slice(1))!.content.split('\n')[0]).toBe('#!/usr/libexec/platform-python');
     expect(f.get(AGENT_PATHS.unit.slice(1))!.content).toContain('ExecStart=/usr/libexec/platform-python /usr/local/sbin/lbbake-agent\n');
     expect(JSON.parse(f.get(AGENT_PATHS.clusterFile.slice(1))!.content).selinuxBooleans).toEqual(['haproxy_connect_any']);
@@ -196,7 +225,7 @@ describe.skipIf(noPython)('the agent script', () => {
 const noSystemd = missing(['systemd-analyze']);
 describe.skipIf(noSystemd)('systemd units', () => {
   it('lbbake-agent.service and the keepalived drop-in pass systemd-analyze verify', () => {
-    const files = metadataModeFiles(m, { secrets: 'at-boot' });
+    const files = metadataModeFiles(m, { secrets: 'at-boot', layout: 'template' });
     const dir = join(work, 'units');
     mkdirSync(join(dir, 'keepalived.service.d'), { recursive: true });
     writeFileSync(join(dir, 'lbbake-agent.service'), files.get(AGENT_PATHS.unit.slice(1))!.content);
@@ -215,5 +244,53 @@ describe.skipIf(noSystemd)('systemd units', () => {
     expect(unit).toContain('Before=keepalived.service haproxy.service\n');
     expect(unit).toContain('After=network-online.target cloud-init.service\n');
     expect(unit).toContain('Type=oneshot\n');
+  });
+});
+
+describe("the bundled example's metadata-mode user-data size", () => {
+  /**
+   * What the user-data carries besides the boot agent is readable text and stays within
+   * READABLE_BUDGET; the agent travels gz+b64 in it (plain where the whole user-data is gzipped,
+   * as for AWS). The figures and the headroom are printed on every run.
+   */
+  const READABLE_BUDGET = 12 * 1024;
+  const text = userdataForMetadata(m);
+  const plain = Buffer.byteLength(text);
+  const agentLine = text.split('\n').find((l) => l.startsWith('    content: H4sI'))!;
+  const readable = plain - Buffer.byteLength(agentLine);
+  const agentPy = Buffer.byteLength(metadataModeFiles(m, { secrets: 'inline', layout: 'template' }).get(AGENT_PATHS.agent.slice(1))!.content);
+  const gz = encodeUserdata(userdataForMetadata(m, { agent: 'plain' }), { encoding: 'gzip' }).payload.length;
+  const what =
+    `metadata-mode user-data of examples/k8s-apiserver.yaml: ${plain} bytes plain, of which ${readable} readable (budget ${READABLE_BUDGET}, ` +
+    `headroom ${READABLE_BUDGET - readable}) and the agent gz+b64 ${agentLine.length - 13} (agent ${agentPy} bytes of Python); ` +
+    `${gz} bytes gzip-compressed for AWS (limit ${CLOUD_LIMITS.aws.limit}, headroom ${CLOUD_LIMITS.aws.limit - gz})`;
+  console.log(what);
+
+  it('what it carries besides the agent stays readable and small: one keepalived template, not a copy per node', () => {
+    expect(text).toContain('/usr/lib/lbbake/template/etc/keepalived/keepalived.conf');
+    expect(
+      readable,
+      `${what}. Over budget: a file that differs between nodes by a new per-node value becomes a copy per node unless the ` +
+        `value is a NodeModel field listed in nodeValues/placeholderNode (src/render/agent.ts); otherwise keep what the ` +
+        `user-data carries lean, or raise READABLE_BUDGET here with the reason in the commit`,
+    ).toBeLessThanOrEqual(READABLE_BUDGET);
+  });
+
+  it("fits AWS's 16 KB gzip-compressed (what gen-userdata --cloud aws -o writes), and Azure's and OpenStack's limits plain", () => {
+    expect(
+      gz,
+      `${what}. Over AWS's limit even gzip-compressed, so the metadata-mode user-data no longer works on AWS. The boot agent ` +
+        `dominates (each KB of agent/lbbake-agent.py costs ~0.3 KB here): keep it lean, move what only some nodes need ` +
+        `elsewhere, or make AWS users bake an image (gen-packer + --secrets-only) and say so in the README`,
+    ).toBeLessThanOrEqual(CLOUD_LIMITS.aws.limit);
+    expect(countedSize(Buffer.from(text), 'openstack'), what).toBeLessThanOrEqual(CLOUD_LIMITS.openstack.limit);
+    expect(plain, what).toBeLessThanOrEqual(CLOUD_LIMITS.azure.limit);
+  });
+
+  it('the gzipped form carries the agent plain, byte for byte, with everything else the same', () => {
+    const zipped = parse(userdataForMetadata(m, { agent: 'plain' })) as { write_files: Array<{ path: string; content: string; encoding?: string }> };
+    const texty = parse(text) as { write_files: Array<{ path: string; content: string; encoding?: string }> };
+    expect(zipped.write_files.map((f) => [f.path, writeFileContent(f)])).toEqual(texty.write_files.map((f) => [f.path, writeFileContent(f)]));
+    expect(zipped.write_files.find((f) => f.path === AGENT_PATHS.agent)!.encoding).toBeUndefined();
   });
 });

@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import type { Argv } from 'yargs';
 import { parse } from 'yaml';
 import type { Model } from '../../compile/model.js';
-import { secretsUserdata } from '../../render/agent.js';
+import { NODE_PLACEHOLDER_PREFIX, secretsUserdata } from '../../render/agent.js';
 import { PLACEHOLDER_PREFIX } from '../../render/agent-secrets.js';
 import { compareText, type Drift } from '../../io/drift.js';
 import { CLOUDS, ENCODINGS, encodeForCloud, isGzip, mimeMultipart, type UserdataFlags } from '../../render/encode.js';
@@ -77,17 +77,26 @@ export async function handler(
   if (typeof loaded === 'number') return loaded;
   const m = loaded.model;
   const node = a.node === undefined ? undefined : findNode(m, a.node);
-  const make = (mm: Model): string =>
-    a.secretsOnly ? secretsUserdata(mm) : node === undefined ? userdataForMetadata(mm) : userdataForNode(mm, mm.nodes.find((n) => n.name === node.name)!);
-  const text = make(m);
+  // the metadata-mode agent travels gz+b64 in text user-data, plain in gzipped user-data
+  const makeFor = (zipped: boolean) => (mm: Model): string =>
+    a.secretsOnly
+      ? secretsUserdata(mm)
+      : node === undefined
+        ? userdataForMetadata(mm, { agent: zipped ? 'plain' : 'gz+b64' })
+        : userdataForNode(mm, mm.nodes.find((n) => n.name === node.name)!);
+  let make = makeFor(a.encoding === 'gzip' || a.encoding === 'gzip+base64');
+  let text = make(m);
   let enc = encodeForCloud(text, { ...a, toFile: a.o !== undefined });
   let encoding = a.encoding ?? 'plain';
   if (enc.diagnostics.length > 0 && a.cloud && a.encoding === undefined && a.o) {
     // no encoding asked for: compress to fit, as cloud-init unpacks gzip user-data itself
+    const plainBytes = Buffer.byteLength(text);
+    make = makeFor(true);
+    text = make(m);
     enc = encodeForCloud(text, { ...a, encoding: 'gzip', toFile: true });
     encoding = 'gzip';
-    if (enc.diagnostics.length === 0 && !a.json) {
-      io.stderr(`lbbake: plain user-data is ${Buffer.byteLength(text)} bytes, over the ${a.cloud} limit; wrote it gzip-compressed (cloud-init unpacks it). Pass it as a binary file, e.g. aws ec2 run-instances --user-data fileb://${a.o}\n`);
+    if (enc.diagnostics.length === 0 && !a.json && !a.check) {
+      io.stderr(`lbbake: plain user-data is ${plainBytes} bytes, over the ${a.cloud} limit; wrote it gzip-compressed (cloud-init unpacks it). Pass it as a binary file, e.g. aws ec2 run-instances --user-data fileb://${a.o}\n`);
     }
   }
   if (enc.diagnostics.length > 0) {
@@ -125,8 +134,8 @@ function verifyGroups(m: Model, make: (mm: Model) => string, only: string | unde
   const seen = new Set<string>();
   for (const n of dm.nodes) for (const [, f] of nodeTree(dm, n)) seen.add(f.content);
   for (const w of (parse(ud) as { write_files?: Array<{ path: string; content: string }> }).write_files ?? []) {
-    // node files (with the agent's placeholders, or rendered per node below) are checked per node
-    if (!w.content.includes(PLACEHOLDER_PREFIX) && !seen.has(w.content)) own.set(w.path, w.content);
+    // node files (with the agent's secret or node placeholders, or rendered per node below) are checked per node
+    if (!w.content.includes(PLACEHOLDER_PREFIX) && !w.content.includes(NODE_PLACEHOLDER_PREFIX) && !seen.has(w.content)) own.set(w.path, w.content);
   }
   const groups: VerifyGroup[] = [{ label: '', files: own }];
   for (const n of dm.nodes) {

@@ -14,7 +14,7 @@ import { InternalError } from '../../diagnostics/errors.js';
 
 /** Every file the image carries, root-relative; secrets are never among them. */
 export function imageFiles(m: Model): FileSet {
-  const files = metadataModeFiles(m, { secrets: 'at-boot' });
+  const files = metadataModeFiles(m, { secrets: 'at-boot', layout: 'copies' });
   if (files.has(SECRETS_PATH.slice(1))) throw new InternalError(`${SECRETS_PATH} must never be baked into an image`);
   return files;
 }

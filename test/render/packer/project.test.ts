@@ -137,7 +137,7 @@ describe.each(inputs().map((f) => [rel(f), f]))('packer project for %s', (_name,
 
   it('bakes the boot agent\'s metadata-mode files (secrets at boot) and the install script places every one', () => {
     const baked = imageFiles(m);
-    const want = metadataModeFiles(m, { secrets: 'at-boot' });
+    const want = metadataModeFiles(m, { secrets: 'at-boot', layout: 'copies' });
     expect([...baked.keys()]).toEqual([...want.keys()]);
     for (const [p, f] of want) expect(baked.get(p), p).toEqual(f);
     expect(baked.has(SECRETS_PATH.slice(1))).toBe(false);
