@@ -124,6 +124,24 @@ async function packerBuild(dir: string, b: (typeof BUILDERS)[number]): Promise<s
   return join(out, q[0]!);
 }
 
+/** readRemote with a few attempts (an ssh under TCG on a busy host can time out). */
+async function readRemoteRetry(spec: VmSpec, path: string): Promise<string | undefined> {
+  for (let i = 0; i < 3; i++) {
+    const got = await readRemote(spec, path);
+    if (got !== undefined) return got;
+    await new Promise((res) => setTimeout(res, 5000));
+  }
+  const r = await ssh(spec, `ls -l '${path}'`);
+  throw new Error(`cannot read ${path} on ${spec.vm}: ${r.status} ${r.stdout} ${r.stderr}`);
+}
+
+/** keepalived's and haproxy's journal of this boot on a VM, saved to $RUN/<name>.journal; the state lines returned. */
+async function saveJournal(spec: VmSpec, name: string): Promise<string> {
+  const r = await ssh(spec, 'journalctl -b -u keepalived.service -u haproxy.service -u lbbake-agent.service --no-pager -o short-precise', 120_000);
+  writeFileSync(join(RUN, `${name}.journal`), r.stdout + r.stderr);
+  return r.stdout.split('\n').filter((l) => /Entering|VRRP_Script|Server .* is (DOWN|UP)|higher priority|lower priority/.test(l)).slice(-30).join('\n');
+}
+
 /** Waits (bounded) until keepalived on the VM has entered `state` with its check passing and haproxy runs. */
 async function waitRole(spec: VmSpec, state: 'BACKUP' | 'MASTER', timeoutS: number): Promise<void> {
   const deadline = Date.now() + timeoutS * 1000;
@@ -289,6 +307,7 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
     probe.start(3600);
     const t0 = Date.now() / 1000;
     const render = mkdtempSync(join(tmpdir(), 'lbe-render-next-'));
+    let t1 = 0;
     try {
       for (const step of plan.steps) {
         const next = NEXT[step.node]!;
@@ -321,13 +340,18 @@ describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pa
           await watch!.waitFor((e) => e.state === `via ${lb0.ip}`, tR, 900);
           await waitRole(next, 'MASTER', 300);
         }
-        expect(await readRemote(next, '/etc/haproxy/haproxy.cfg'), `/etc/haproxy/haproxy.cfg on the new ${step.node}`).toBe(cfg);
+        expect(await readRemoteRetry(next, '/etc/haproxy/haproxy.cfg'), `/etc/haproxy/haproxy.cfg on the new ${step.node}`).toBe(cfg);
       }
     } finally {
+      t1 = Date.now() / 1000;
+      probe.stop();
       rmSync(render, { recursive: true, force: true });
+      // what keepalived and haproxy did on the new nodes (kept in $RUN for a failed run)
+      for (const n of ['lb-1', 'lb-0']) {
+        const j = await saveJournal(NEXT[n]!, `rolling-${n}`).catch((e: Error) => `(no journal: ${e.message})`);
+        console.log(`--- new ${n}: keepalived/haproxy state lines\n${j}`);
+      }
     }
-    const t1 = Date.now() / 1000;
-    probe.stop();
     const st = probeStats(probe.entries(), t0, t1);
     recordFigure('rolling-replace', t1 - t0, '(first VM stopped -> new pair serving via lb-0)');
     recordFigure('rolling-replace-failed-requests', st.failed, `(of ${st.requests} requests; failures at ${st.failures.map((f) => `${(f.t - t0).toFixed(1)} s ${f.state}`).join(', ') || '-'})`);
