@@ -14,7 +14,9 @@ T0=$(date +%s)
 TREE=$OUT/tree
 # python3-cffi-backend: debootstrap does not resolve virtual packages (cloud-init ->
 # python3-cryptography -> python3-cffi-backend-api-min). procps: pgrep (liveness check).
-INCLUDE=linux-image-amd64,systemd-sysv,cloud-init,python3-cffi-backend,openssh-server,ifupdown,iproute2,procps,sudo,netbase
+# e2fsprogs: cloud-init's resizefs runs resize2fs (Debian 13's minbase no longer has it: its
+# cloud-init then fails the network stage, "Failed to resize filesystem"; cloud images have it).
+INCLUDE=linux-image-amd64,systemd-sysv,cloud-init,python3-cffi-backend,openssh-server,ifupdown,iproute2,procps,sudo,netbase,e2fsprogs
 log "debootstrap $SUITE minbase -> $TREE"
 if ! debootstrap --variant=minbase --components=main --include="$INCLUDE" \
       --cache-dir="$WORK/debcache" "$SUITE" "$TREE" "$MIRROR" >"$OUT/debootstrap.out" 2>&1; then

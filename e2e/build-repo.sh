@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the local apt repository the VMs install from: keepalived + haproxy and everything
-# they pull in (Recommends included, as cloud-init's `packages:` does) that the base image
+# Builds the local apt repository the VMs install from: keepalived, haproxy, curl (the readiness
+# check) and everything they pull in (Recommends included, as cloud-init's `packages:` does) that the base image
 # lacks, as a flat repo (Packages + Release). Cached, keyed by this script + build-base.sh.
 #   $WORK/repo-<hash>/  (served as http://198.18.0.1:8080/repo/ inside the lab namespace)
 set -euo pipefail
@@ -19,13 +19,13 @@ cleanup() {
   safe_rm "$COPY"
 }
 trap cleanup EXIT
-log "download-only keepalived haproxy in a copy of the base tree"
+log "download-only keepalived haproxy curl in a copy of the base tree"
 cp -a "$BASE/tree" "$COPY"
 cp /etc/resolv.conf "$COPY/etc/resolv.conf"
 mount --bind /proc "$COPY/proc"
 mount --bind /dev "$COPY/dev"
 chroot "$COPY" apt-get update -qq
-chroot "$COPY" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --download-only keepalived haproxy >/dev/null
+chroot "$COPY" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --download-only keepalived haproxy curl >/dev/null
 mv "$COPY"/var/cache/apt/archives/*.deb "$OUT/"
 (
   cd "$OUT"

@@ -9,9 +9,14 @@ export NS=${LBE_NS:-lbe-lab}                          # the lab's network namesp
 export BR=lbe-br0
 export BR_MAC=02:1b:e0:00:00:01                       # fixed: a bridge would take its lowest port MAC
 export BR_IP=198.18.0.1
-export REPO_URL="http://$BR_IP:8080/repo"
 export MIRROR=${LBE_MIRROR:-http://deb.debian.org/debian}
-export SUITE=bookworm
+# The Debian release of the base image and local repo: bookworm (Debian 12) or trixie (Debian 13).
+export SUITE=${LBE_SUITE:-bookworm}
+case "$SUITE" in bookworm|trixie) ;; *) echo "LBE_SUITE must be bookworm or trixie, not $SUITE" >&2; exit 2 ;; esac
+# bookworm keeps the unprefixed names it always had (its cached images stay valid)
+if [ "$SUITE" = bookworm ]; then SUITE_TAG=""; else SUITE_TAG="$SUITE-"; fi
+export SUITE_TAG
+export REPO_URL="http://$BR_IP:8080/repo${SUITE_TAG:+-$SUITE}"
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -20,8 +25,8 @@ die() { log "ERROR: $*"; exit 1; }
 # do not count)
 hash_of() { cat "$@" | grep -vE '^[[:space:]]*(#|$)' | sha256sum | cut -c1-12; }
 base_key() { hash_of "$E2E_DIR/build-base.sh"; }
-base_dir() { echo "$WORK/base-$(base_key)"; }
-repo_dir() { echo "$WORK/repo-$(hash_of "$E2E_DIR/build-base.sh" "$E2E_DIR/build-repo.sh")"; }
+base_dir() { echo "$WORK/base-$SUITE_TAG$(base_key)"; }
+repo_dir() { echo "$WORK/repo-$SUITE_TAG$(hash_of "$E2E_DIR/build-base.sh" "$E2E_DIR/build-repo.sh")"; }
 
 # run in the lab namespace
 nsx() { ip netns exec "$NS" "$@"; }

@@ -44,7 +44,8 @@ up() {
   done
   nsx ip link set "$BR" up
   mkdir -p "$RUN/www"
-  ln -sfn "$repo" "$RUN/www/repo"
+  # served as $REPO_URL: /repo (Debian 12) or /repo-<suite>
+  ln -sfn "$repo" "$RUN/www/${REPO_URL##*/}"
   start_bg repo-http python3 -m http.server 8080 --bind "$BR_IP" --directory "$RUN/www"
   if [ ! -f "$RUN/backend.crt" ]; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=lbe-backend \

@@ -2,7 +2,7 @@
 # NoCloud seed for one lab VM.
 #   seed.sh NAME IP USER_DATA [NODE]   -> $RUN/NAME-seed/ and $RUN/NAME-seed.iso (label cidata)
 # meta-data: instance-id, local-hostname and (if NODE is given) "$LBE_META_KEY: NODE", the key
-# lb.yaml's identity.metadataKey names. network-config v2: static IP/24 on eth0, no route.
+# lb.yaml's identity.metadataKey names. network-config v2: static IP/24 on $LBE_NIC (ens5, see vm.sh), no route.
 # vendor-data: the lab's apt source (the local repo) and root's ssh key for verification, so
 # USER_DATA stays exactly what lbbake generated (user-data wins over vendor-data on conflicts).
 set -euo pipefail
@@ -23,7 +23,7 @@ cp "$UD" "$D/user-data"
 cat >"$D/network-config" <<NET
 version: 2
 ethernets:
-  eth0:
+  ${LBE_NIC:-ens5}:
     addresses: [$IP/24]
 NET
 cat >"$D/vendor-data" <<VD

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One lab VM under qemu, inside the lab namespace, NIC on a pre-created tap, direct kernel boot,
-# on a throw-away qcow2 overlay of IMAGE (the image itself stays pristine).
+# on a throw-away qcow2 overlay of IMAGE (the image itself stays pristine). The NIC is a
+# virtio-net device at PCI slot 5 of an i440fx machine (ACPI hotplug slots), so predictable
+# naming calls it ens5, as on EC2 Nitro; lb-e2e.yaml names no interface.
 #   vm.sh start NAME IMAGE SEED_ISO TAP MAC   -> $RUN/NAME.{qcow2,pid,serial,qmp,t0}
 #   vm.sh poweroff NAME    hard power-off (QMP quit), then make sure the process is gone
 #   vm.sh ssh IP CMD...    run CMD as root on the VM (from inside the namespace)
@@ -29,13 +31,13 @@ start() {
   if [ "$a" = kvm ]; then cpu=host; else cpu=max; fi
   date +%s.%N >"$RUN/$name.t0"
   ip netns exec "$NS" qemu-system-x86_64 \
-    -name "lbe-$name" -machine "q35,accel=$a" -cpu "$cpu" -smp "${LBE_SMP:-1}" -m "${LBE_MEM:-1024}" \
+    -name "lbe-$name" -machine "pc,accel=$a" -cpu "$cpu" -smp "${LBE_SMP:-1}" -m "${LBE_MEM:-1024}" \
     -kernel "$base/vmlinuz" -initrd "$base/initrd.img" \
-    -append "root=/dev/vda rw console=ttyS0 net.ifnames=0" \
+    -append "root=/dev/vda rw console=ttyS0" \
     -drive "file=$RUN/$name.qcow2,if=virtio,format=qcow2" \
     -drive "file=$seed,if=virtio,format=raw,readonly=on" \
     -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
-    -device "virtio-net-pci,netdev=n0,mac=$mac" \
+    -device "virtio-net-pci,netdev=n0,mac=$mac,addr=0x5" \
     -device virtio-rng-pci \
     -display none -vga none -parallel none -monitor none -serial "file:$RUN/$name.serial" \
     -qmp "unix:$RUN/$name.qmp,server=on,wait=off" \

@@ -17,6 +17,7 @@ PKGS=(
   packer              # packer validate
   iproute2            # ip netns, veth, bridge
   procps              # pgrep (the keepalived check)
+  curl                # the keepalived readiness check (keepalived -t and the live lab)
   util-linux          # unshare, nsenter
   systemd             # systemd-analyze verify of generated units
   python3             # boot agent, lab stand-ins

@@ -164,7 +164,7 @@ export async function verifyOrFail(a: Common, io: Io, groups: VerifyGroup[], m: 
   let verified = 0;
   const skipped: string[] = [];
   for (const g of groups) {
-    const findings = verifyFiles(g.files, { interfaces: [m.vip.interface] });
+    const findings = verifyFiles(g.files, { interfaces: m.vip.interface ? [m.vip.interface] : [] });
     const ok: string[] = [];
     for (const f of findings) {
       const tool = TOOL_LABEL[f.tool];

@@ -70,30 +70,29 @@ export const LB_SCHEMA = {
           "default": 32
         },
         "interface": {
-          "description": "Network interface that carries VRRP and the VIP.",
+          "description": "Network interface that carries VRRP and the VIP. Leave it out (recommended): each node uses the interface that holds its own nodes[].address, found at boot (clouds name it ens5, ens4, eth0, ...), so one image and one user-data work on every node. Set it only to pin a name.",
           "type": "string",
           "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$",
-          "default": "eth0",
           "x-fix": "use a Linux interface name: letters, digits, _ . - (at most 15 characters, no spaces)"
         },
         "cloud": {
-          "description": "Optional: where a gratuitous ARP does not move traffic (AWS, GCE), keepalived's notify_master hook also tells the cloud that this node now holds the VIP. Azure (internal load balancer with floating IP) and OpenStack (allowed-address-pairs) need no hook.",
+          "description": "Where a gratuitous ARP does not move traffic. aws and gce: while a node is keepalived's MASTER, lbbake-vip (Python standard library, no cloud CLI) makes the cloud route the VIP to it and keeps checking; azure: haproxy answers the internal load balancer's health probe only on the MASTER. OpenStack needs none (allowed-address-pairs, see lbbake explain).",
           "type": "object",
           "additionalProperties": false,
           "required": [
-            "provider",
-            "mode"
+            "provider"
           ],
           "properties": {
             "provider": {
-              "description": "The cloud whose API the hook calls: aws (aws CLI, IMDSv2) or gce (gcloud, metadata server).",
+              "description": "aws (EC2 API with the instance role, IMDSv2), gce (Compute Engine API with the instance's service account, metadata server) or azure (internal Standard load balancer with floating IP; nothing is called).",
               "enum": [
                 "aws",
-                "gce"
+                "gce",
+                "azure"
               ]
             },
             "mode": {
-              "description": "aws: secondary-ip (re-assign the VIP as a secondary private IP to the new MASTER's interface, --allow-reassignment) or route (point each route table's VIP/32 entry at it). gce: alias-ip (move the VIP alias IP range) or route (re-create a route with this instance as next hop; needs can_ip_forward).",
+              "description": "aws and gce only, required there. aws: secondary-ip (the VIP, inside the nodes' subnet, is assigned to the MASTER's ENI with AllowReassignment) or route (each route table's VIP/32 route targets the MASTER's ENI; VIP outside the VPC CIDR). gce: alias-ip (the VIP/32 alias IP range moves to the MASTER's NIC) or route (a VIP/32 route with the MASTER as next hop, created before the old one is deleted; needs can_ip_forward).",
               "enum": [
                 "secondary-ip",
                 "route",
@@ -101,7 +100,7 @@ export const LB_SCHEMA = {
               ]
             },
             "routeTableIds": {
-              "description": "aws route mode: the route tables whose VIP/32 entry is pointed at the MASTER.",
+              "description": "aws route mode: the route tables whose VIP/32 route lbbake-vip points at the MASTER's ENI (created where missing).",
               "type": "array",
               "minItems": 1,
               "maxItems": 32,
@@ -112,7 +111,7 @@ export const LB_SCHEMA = {
               }
             },
             "routeName": {
-              "description": "gce route mode: name of the route that is re-created with this instance as next hop.",
+              "description": "gce route mode: the routes lbbake-vip creates for the VIP are named <routeName>-<time> (a new one, with a better priority, before the older ones are deleted); an existing route named routeName is replaced too.",
               "type": "string",
               "pattern": "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$",
               "x-fix": "use a GCE resource name: lowercase letters, digits and -, starting with a letter"
@@ -123,9 +122,53 @@ export const LB_SCHEMA = {
               "pattern": "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$",
               "default": "default",
               "x-fix": "use a GCE network name: lowercase letters, digits and -, starting with a letter"
+            },
+            "checkInterval": {
+              "description": "aws and gce: seconds between the MASTER's checks that the cloud still routes the VIP to it (it claims it again if not). A failed call is retried sooner (1, 2, 4 s, at most 5 s apart).",
+              "type": "integer",
+              "minimum": 2,
+              "maximum": 300,
+              "default": 10
+            },
+            "probePort": {
+              "description": "azure: the health probe port haproxy answers on each node's own address (HTTP 200 on the MASTER only). Point the load balancer's HTTP probe (path /) at it.",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 65535,
+              "default": 61000
             }
           },
           "allOf": [
+            {
+              "if": {
+                "properties": {
+                  "provider": {
+                    "enum": [
+                      "aws",
+                      "gce"
+                    ]
+                  }
+                }
+              },
+              "then": {
+                "required": [
+                  "mode"
+                ],
+                "properties": {
+                  "mode": true,
+                  "probePort": false
+                }
+              },
+              "else": {
+                "properties": {
+                  "mode": false,
+                  "checkInterval": false,
+                  "routeTableIds": false,
+                  "routeName": false,
+                  "network": false
+                }
+              }
+            },
             {
               "if": {
                 "properties": {
@@ -246,9 +289,9 @@ export const LB_SCHEMA = {
           "default": "unicast"
         },
         "preempt": {
-          "description": "true: the highest-priority healthy node always takes the VIP back. false: the VIP stays where it is until that node fails (all nodes start as BACKUP).",
+          "description": "false (default): the VIP stays on the node holding it for as long as that node can serve; it moves only when the holder fails or cannot reach any server while another node can. true: the highest-priority node that can serve takes the VIP back (one more VIP move, which resets every established stream). Every node starts as BACKUP either way.",
           "type": "boolean",
-          "default": true
+          "default": false
         },
         "auth": {
           "description": "VRRP PASS authentication (VRRP version 2 only). Absent: lbbake generates the pass.",
@@ -315,11 +358,51 @@ export const LB_SCHEMA = {
               "x-fix": "use a command and plain arguments: no quotes, shell operators or variables"
             }
           }
+        },
+        "readiness": {
+          "description": "The \"can serve\" check: haproxy answers on a local readiness page (127.0.0.1:port) only while every service has a server UP, and keepalived lowers a node that cannot serve below every node that can. When no node can serve (bootstrap, control-plane outage) the VIP stays where it is.",
+          "type": "object",
+          "additionalProperties": false,
+          "properties": {
+            "enabled": {
+              "description": "Track readiness at all. false: only haproxy liveness (vrrp.check) moves the VIP.",
+              "type": "boolean",
+              "default": true
+            },
+            "port": {
+              "description": "Port of haproxy's readiness page on 127.0.0.1 (monitor-uri /lbbake/ready).",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 65535,
+              "default": 1081
+            },
+            "interval": {
+              "description": "Seconds between readiness checks (whole seconds).",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 60,
+              "default": 1
+            },
+            "fall": {
+              "description": "Failed readiness checks in a row before the node counts as unable to serve.",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 1
+            },
+            "rise": {
+              "description": "Good readiness checks in a row before the node counts as able to serve again.",
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 100,
+              "default": 1
+            }
+          }
         }
       }
     },
     "nodes": {
-      "description": "The LB nodes, at least 2. The first (highest priority) starts as MASTER when preempt is on.",
+      "description": "The LB nodes, at least 2. Every node starts as BACKUP; when they start together, the highest priority takes the VIP.",
       "type": "array",
       "minItems": 2,
       "maxItems": 16,
@@ -347,7 +430,7 @@ export const LB_SCHEMA = {
             "type": "integer"
           },
           "state": {
-            "description": "Initial VRRP state; derived when absent (MASTER for the highest priority with preempt, else BACKUP).",
+            "description": "Initial VRRP state; BACKUP when absent (a node takes no VIP before its checks pass). MASTER shortens this node's first election to one advert.",
             "enum": [
               "MASTER",
               "BACKUP"
@@ -388,14 +471,14 @@ export const LB_SCHEMA = {
             "default": "vip"
           },
           "balance": {
-            "description": "haproxy balance algorithm.",
+            "description": "haproxy balance algorithm. leastconn (default) sends each new connection to the server with the fewest open ones, so the long-lived watches of a restarted apiserver spread back over all servers; roundrobin ignores open connections.",
             "enum": [
               "roundrobin",
               "leastconn",
               "source",
               "first"
             ],
-            "default": "roundrobin"
+            "default": "leastconn"
           },
           "health": {
             "description": "How haproxy checks each server.",

@@ -75,7 +75,8 @@ export interface DnsTimers {
 export interface Model {
   name: string;
   os: OsFacts;
-  vip: { address: string; prefix: number; interface: string; cloud?: VipCloud };
+  /** interface undefined: each node uses the NIC holding its nodes[].address, found at boot. */
+  vip: { address: string; prefix: number; interface: string | undefined; cloud?: VipCloud };
   vrrp: {
     routerId: number;
     version: 2 | 3;
@@ -97,6 +98,12 @@ export interface Model {
       weight: number;
       weightExplicit: boolean;
     };
+    /** The "can serve" check (haproxy's readiness page), or undefined when vrrp.readiness.enabled is false. */
+    readiness: ReadinessModel | undefined;
+    /** Holding the VIP (preempt off): the holder's bonus, or undefined with preempt on. */
+    hold: HoldModel | undefined;
+    /** Seconds between gratuitous ARP refreshes while MASTER (vrrp_garp_master_refresh). */
+    garpRefresh: number;
   };
   nodes: NodeModel[];
   services: ServiceModel[];
@@ -112,6 +119,8 @@ export interface Model {
       }
     | { enabled: false };
   sysctl: { ipForward: boolean; nonlocalBind: boolean };
+  /** Long-lived streams: how long a reload's old haproxy keeps them, TCP keepalive timers (sysctl). */
+  streams: { hardStopAfter: string; keepalive: { idle: number; interval: number; probes: number } };
   identity: { metadataKey: string };
   paths: {
     keepalivedConf: string;
@@ -120,23 +129,59 @@ export interface Model {
   };
 }
 
-/** vip.cloud as written: which cloud API moves the VIP on failover (see src/hooks/). */
-export interface VipCloudInput {
-  provider: 'aws' | 'gce';
-  mode: 'secondary-ip' | 'route' | 'alias-ip';
-  routeTableIds?: string[];
-  routeName?: string;
-  network?: string;
+/** keepalived's readiness check: haproxy's monitor page on 127.0.0.1, fails while a service has no server UP. */
+export interface ReadinessModel {
+  /** keepalived vrrp_script name. */
+  scriptName: string;
+  /** The check command (absolute, no shell). */
+  command: string;
+  port: number;
+  /** haproxy monitor-uri. */
+  uri: string;
+  interval: number;
+  timeout: number;
+  fall: number;
+  rise: number;
+  /** Negative track_script weight: an unready node drops below every ready one (also the holder). */
+  weight: number;
 }
 
-/** vip.cloud normalized: the hook and the exact notify_master command. */
-export interface VipCloud {
+/**
+ * The VIP stays where it is: the node holding it (MASTER) counts `weight` more, through a
+ * track_file keepalived watches, written by the notify FIFO script on every state change.
+ */
+export interface HoldModel {
+  /** keepalived track_file name. */
+  trackName: string;
+  /** The file the notify script writes (1 while MASTER, else 0). */
+  file: string;
+  /** Absolute path of the script reading keepalived's notify FIFO (vrrp_notify_fifo_script). */
+  notify: string;
+  /** keepalived's notify FIFO (vrrp_notify_fifo). */
+  fifo: string;
+  weight: number;
+}
+
+/**
+ * vip.cloud normalized (src/render/hooks.ts renders it). aws/gce: lbbake-vip moves the VIP in the
+ * cloud's API; azure: haproxy answers the load balancer's probe on the MASTER only.
+ */
+export type VipCloud = VipCloudApi | VipCloudAzure;
+
+export interface VipCloudApi {
   provider: 'aws' | 'gce';
   mode: 'secondary-ip' | 'route' | 'alias-ip';
   routeTableIds: string[];
   routeName: string | undefined;
   network: string;
-  /** Absolute path of the hook on the node. */
-  hook: string;
-  notifyMaster: string;
+  /** Seconds between the MASTER's ownership checks. */
+  checkInterval: number;
+  /** Absolute path of lbbake-vip on the node (keepalived's notify runs it). */
+  program: string;
+}
+
+export interface VipCloudAzure {
+  provider: 'azure';
+  /** The health probe port haproxy answers on each node's address (200 on the MASTER only). */
+  probePort: number;
 }

@@ -1,18 +1,18 @@
-import type { DnsModel, LbInput, Model, NodeModel, ServiceModel } from './model.js';
+import type { DnsModel, HoldModel, LbInput, Model, NodeModel, ReadinessModel, ServiceModel, VipCloud } from './model.js';
 import { OS_FACTS } from '../facts/os.js';
-import { nodeConfigPaths } from '../facts/node.js';
+import { HOLD_FIFO, HOLD_FILE, HOLD_NOTIFY, nodeConfigPaths, readyCommand, READY_URI, VIP_PROGRAM } from '../facts/node.js';
 import { pointer } from '../diagnostics/diagnostic.js';
-import { vipCloud } from '../render/hooks.js';
 
 /** Every default lbbake applies, in one place. */
 export const DEFAULTS = {
   os: 'debian12',
   vipPrefix: 32,
-  vipInterface: 'eth0',
   vrrpVersion: 2,
   advertInterval: 1,
   mode: 'unicast',
-  preempt: true,
+  // the VIP stays on the node holding it while that node can serve: restarting haproxy or
+  // rebooting a node moves it at most once (a failback would reset every established stream)
+  preempt: false,
   check: {
     command: '/usr/bin/pgrep -x haproxy',
     interval: 1,
@@ -22,13 +22,19 @@ export const DEFAULTS = {
     rise: 2,
     onFailure: 'fault',
   },
+  /** The "can serve" check (haproxy's readiness page, asked by curl). */
+  readiness: { enabled: true, port: 1081, interval: 1, fall: 1, rise: 1 },
+  /** Gratuitous ARPs re-sent by the MASTER every this many seconds (switches and neighbours that forgot the VIP's MAC). */
+  garpRefresh: 60,
   /** Priority of the first node; the next ones count down from it. */
   topPriority: 250,
   service: {
     name: 'kubernetes-apiserver',
     port: 6443,
     bind: 'vip',
-    balance: 'roundrobin',
+    // new connections go to the apiserver with the fewest open ones: after an apiserver restart
+    // its watches reconnect elsewhere, and leastconn sends the next ones back to it
+    balance: 'leastconn',
     health: { type: 'https', path: '/readyz', interval: 1000, fall: 2, rise: 2 },
     timeouts: { connect: 5, client: 3600, server: 3600, tunnel: 86400 },
   },
@@ -52,9 +58,23 @@ export const DEFAULTS = {
   },
   stats: { port: 1080, bind: '127.0.0.1', uri: '/stats', user: 'admin', enabled: true },
   ipForward: false,
+  streams: {
+    // a reload hands new connections to a new haproxy; the old one keeps serving its streams
+    // until they end, but at most this long. The apiserver itself ends watches after 30-60 min
+    // (--min-request-timeout 1800), so a reload breaks no watch; kubectl logs -f / exec sessions
+    // older than an hour reconnect.
+    hardStopAfter: '1h',
+    // option tcpka probes idle streams after 60 s, every 10 s, 6 times: a client or server that
+    // vanished is found within 2 minutes (the kernel default is 2 h 11 min)
+    keepalive: { idle: 60, interval: 10, probes: 6 },
+  },
   metadataKey: 'lb-node',
   /** vip.cloud.network (GCE route mode). */
   gceNetwork: 'default',
+  /** vip.cloud.checkInterval (aws, gce): seconds between the MASTER's ownership checks. */
+  cloudCheckInterval: 10,
+  /** vip.cloud.probePort (azure): ClusterLabs' azure-lb uses 61000 too. */
+  azureProbePort: 61000,
 } as const;
 
 /**
@@ -66,12 +86,12 @@ export function normalize(input: LbInput): Model {
   const v = input.vrrp;
   const preempt = v.preempt ?? DEFAULTS.preempt;
   const prios = input.nodes.map((n, i) => n.priority ?? DEFAULTS.topPriority - i);
-  const top = Math.max(...prios);
   const nodes: NodeModel[] = input.nodes.map((n, i) => ({
     name: n.name,
     address: n.address,
     priority: prios[i],
-    state: n.state ?? (preempt && prios[i] === top && prios.indexOf(top) === i ? 'MASTER' : 'BACKUP'),
+    // every node starts as BACKUP: a (re)started node never grabs the VIP before its checks pass
+    state: n.state ?? 'BACKUP',
     peers: input.nodes.filter((_, j) => j !== i).map((o) => o.address),
     handoverWeight: preempt ? 1 - prios[i] : -254,
     pointer: pointer('nodes', i),
@@ -79,10 +99,28 @@ export function normalize(input: LbInput): Model {
     stateExplicit: n.state !== undefined,
   }));
 
+  const w = derivedWeights(prios, preempt);
   const c = v.check ?? {};
   const onFailure = c.onFailure ?? DEFAULTS.check.onFailure;
   const interval = c.interval ?? DEFAULTS.check.interval;
-  const weight = c.weight ?? (onFailure === 'fault' ? 0 : lowerPriorityWeight(prios));
+  const weight = c.weight ?? (onFailure === 'fault' ? 0 : w.lowerPriority);
+  const r = v.readiness ?? {};
+  const readiness: ReadinessModel | undefined =
+    (r.enabled ?? DEFAULTS.readiness.enabled)
+      ? {
+          scriptName: 'chk_ready',
+          command: readyCommand(r.port ?? DEFAULTS.readiness.port),
+          port: r.port ?? DEFAULTS.readiness.port,
+          uri: READY_URI,
+          interval: r.interval ?? DEFAULTS.readiness.interval,
+          // curl gives up after 2 s; the rest tolerates a slow exec on a starved VM
+          timeout: Math.max(5, r.interval ?? DEFAULTS.readiness.interval),
+          fall: r.fall ?? DEFAULTS.readiness.fall,
+          rise: r.rise ?? DEFAULTS.readiness.rise,
+          weight: -w.readiness,
+        }
+      : undefined;
+  const hold: HoldModel | undefined = preempt ? undefined : { trackName: 'lbbake_holder', file: HOLD_FILE, notify: HOLD_NOTIFY, fifo: HOLD_FIFO, weight: w.hold };
 
   const services: ServiceModel[] = input.services.map((s, i) => {
     const port = s.port ?? DEFAULTS.service.port;
@@ -108,10 +146,9 @@ export function normalize(input: LbInput): Model {
     vip: {
       address: input.vip.address,
       prefix: input.vip.prefix ?? DEFAULTS.vipPrefix,
-      interface: input.vip.interface ?? DEFAULTS.vipInterface,
-      ...(input.vip.cloud
-        ? { cloud: vipCloud({ network: DEFAULTS.gceNetwork, ...input.vip.cloud }, { address: input.vip.address, prefix: input.vip.prefix ?? DEFAULTS.vipPrefix, interface: input.vip.interface ?? DEFAULTS.vipInterface }) }
-        : {}),
+      // absent: each node uses the NIC holding its own address, resolved at boot (INTERFACE_FILE)
+      interface: input.vip.interface,
+      ...(input.vip.cloud ? { cloud: vipCloud(input.vip.cloud) } : {}),
     },
     vrrp: {
       routerId: v.routerId,
@@ -133,6 +170,9 @@ export function normalize(input: LbInput): Model {
         weight,
         weightExplicit: c.weight !== undefined,
       },
+      readiness,
+      hold,
+      garpRefresh: DEFAULTS.garpRefresh,
     },
     nodes,
     services,
@@ -147,8 +187,23 @@ export function normalize(input: LbInput): Model {
         }
       : { enabled: false },
     sysctl: { ipForward: input.sysctl?.ipForward ?? DEFAULTS.ipForward, nonlocalBind: true },
+    streams: { hardStopAfter: DEFAULTS.streams.hardStopAfter, keepalive: { ...DEFAULTS.streams.keepalive } },
     identity: { metadataKey: input.identity?.metadataKey ?? DEFAULTS.metadataKey },
     paths: nodeConfigPaths(input.name),
+  };
+}
+
+function vipCloud(c: NonNullable<LbInput['vip']['cloud']>): VipCloud {
+  if (c.provider === 'azure') return { provider: 'azure', probePort: c.probePort ?? DEFAULTS.azureProbePort };
+  return {
+    provider: c.provider,
+    // the schema requires mode for aws and gce
+    mode: c.mode!,
+    routeTableIds: c.routeTableIds ?? [],
+    routeName: c.routeName,
+    network: c.network ?? DEFAULTS.gceNetwork,
+    checkInterval: c.checkInterval ?? DEFAULTS.cloudCheckInterval,
+    program: VIP_PROGRAM,
   };
 }
 
@@ -164,7 +219,18 @@ function dnsModel(service: string, d: NonNullable<LbInput['services'][number]['d
   };
 }
 
-/** A negative weight that drops the highest-priority node below the lowest healthy one. */
-function lowerPriorityWeight(prios: number[]): number {
-  return -(Math.max(...prios) - Math.min(...prios) + 1);
+/**
+ * The weights lbbake derives from the priorities (gap = highest - lowest):
+ * - hold (preempt off): the node holding the VIP counts gap + 1 more, so no healthy node
+ *   outranks it (equal priority does not preempt either); 0 with preempt on;
+ * - readiness: a node that cannot serve drops by gap + hold + 1, below every node that can,
+ *   also when it holds the VIP; when no node can serve, every node drops alike and the VIP stays;
+ * - lowerPriority (onFailure: lower-priority): a node whose haproxy died drops by as much, so
+ *   it falls below every healthy node on the check alone.
+ * Unchecked here: rules.ts reports weights outside keepalived's ±253 and priorities past 254.
+ */
+export function derivedWeights(prios: number[], preempt: boolean): { hold: number; readiness: number; lowerPriority: number } {
+  const gap = Math.max(...prios) - Math.min(...prios);
+  const hold = preempt ? 0 : gap + 1;
+  return { hold, readiness: gap + hold + 1, lowerPriority: -(gap + hold + 1) };
 }

@@ -23,6 +23,34 @@ const YAML_FIXES: Record<string, string> = {
   RESOURCE_EXHAUSTION: 'the document is nested far too deeply; lb.yaml needs only a few levels',
 };
 
+/** Messages in lbbake's words for YAML library errors whose own text speaks to programmers. */
+const OWN_WORDS: Record<string, string> = {
+  MULTIPLE_DOCS: 'lb.yaml holds more than one YAML document (a line --- starts another one)',
+};
+
+/** The key (and its JSON Pointer) whose key node starts at this offset, if any. */
+function keyAt(doc: Document.Parsed, offset: number): { key: string; pointer: string } | undefined {
+  const walk = (node: unknown, ptr: string): { key: string; pointer: string } | undefined => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const k = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (k === undefined) continue;
+        const here = `${ptr}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        if (isScalar(pair.key) && pair.key.range?.[0] === offset) return { key: k, pointer: here };
+        const inner = walk(pair.value, here);
+        if (inner) return inner;
+      }
+    } else if (isSeq(node)) {
+      for (let i = 0; i < node.items.length; i++) {
+        const inner = walk(node.items[i], `${ptr}/${i}`);
+        if (inner) return inner;
+      }
+    }
+    return undefined;
+  };
+  return walk(doc.contents, '');
+}
+
 /**
  * Parses YAML text. Never throws: syntax problems (bad indentation, duplicate keys, tabs,
  * alias bombs, excessive nesting) come back as diagnostics with line:col.
@@ -30,15 +58,25 @@ const YAML_FIXES: Record<string, string> = {
 export function parseSource(text: string): ParsedSource {
   const lineCounter = new LineCounter();
   const diagnostics: Diagnostic[] = [];
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, strict: true });
+  // merge: YAML 1.1 merge keys (<<: *anchor) are expanded, as most YAML tools do
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, strict: true, merge: true });
   for (const e of [...doc.errors, ...doc.warnings]) {
     const pos = e.linePos?.[0];
     const fix = YAML_FIXES[e.code] ?? 'fix the YAML syntax at this position';
-    const first = e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    // lbbake's own words where the library's address a programmer (parseAllDocuments, …)
+    let first = OWN_WORDS[e.code] ?? e.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    let path = '';
+    if (e.code === 'DUPLICATE_KEY') {
+      const dup = keyAt(doc, e.pos[0]);
+      if (dup) {
+        path = dup.pointer;
+        first = `the key ${JSON.stringify(dup.key.length > 60 ? dup.key.slice(0, 40) + '…' : dup.key)} appears twice in this mapping`;
+      }
+    }
     diagnostics.push({
       severity: doc.errors.includes(e as never) ? 'error' : 'warning',
       code: `YAML_${e.code}`,
-      path: '',
+      path,
       message: `${first}; ${fix}`,
       line: pos?.line,
       col: pos?.col,

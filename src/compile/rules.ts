@@ -1,7 +1,7 @@
 import type { Code, Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { LbInput, Model } from './model.js';
 import { AUTH_PASS_CHARS, AUTH_PASS_MAX, IPV4 } from '../facts/alphabets.js';
-import { haproxyAtLeast } from '../facts/os.js';
+import { haproxyAtLeast, type OsFacts } from '../facts/os.js';
 
 /** Most server slots a dns service may have (server-template 1-N; 64 A records fit a 4096-byte answer). */
 export const DNS_MAX_SLOTS = 64;
@@ -35,26 +35,67 @@ export interface RuleContext {
 
 export type Rule = (ctx: RuleContext) => void;
 
-/** Seconds a BACKUP waits for a silent MASTER: 3 adverts plus its skew time. */
+/** Seconds a BACKUP waits for a silent MASTER (Master_Down_Interval): 3 adverts plus its skew time. */
 export function masterDownSeconds(advert: number, priority: number): number {
-  return 3 * advert + ((256 - priority) * advert) / 256;
+  return 3 * advert + skewSeconds(advert, priority);
 }
 
 /**
- * Seconds from haproxy dying on the MASTER until a BACKUP holds the VIP, as measured in the
- * reference lab: FAULT hands over within the skew time; a lowered priority waits for Master_Down.
+ * The skew time of a BACKUP, (256 - priority) / 256 adverts: how long it waits after a
+ * priority-0 advert (a MASTER going to FAULT or stopping) before it takes over.
+ */
+export function skewSeconds(advert: number, priority: number): number {
+  return ((256 - priority) * advert) / 256;
+}
+
+/** keepalived's effective priority: base plus weights, clamped to 1..254. */
+export function effectivePriority(p: number): number {
+  return Math.min(254, Math.max(1, p));
+}
+
+/**
+ * Seconds from haproxy dying on the MASTER until a BACKUP holds the VIP: detection, then FAULT
+ * hands over after the BACKUP's skew time, or a lowered priority waits for Master_Down.
  */
 export function haproxyFailoverBudget(m: Model): number {
   return haproxyFailoverParts(m).total;
 }
 
-/** The parts of haproxyFailoverBudget: detection (interval × fall) and takeover by the best BACKUP. */
+/**
+ * The parts of haproxyFailoverBudget, for the worst case: the MASTER is the highest-priority
+ * node, the best BACKUP the second (its skew time and Master_Down timer are the longest of all
+ * pairs). Detection is interval × fall of the check.
+ */
 export function haproxyFailoverParts(m: Model): { detect: number; takeover: number; total: number; backupPriority: number } {
   const c = m.vrrp.check;
   const detect = c.interval * c.fall;
-  const backupPriority = Math.max(...m.nodes.filter((n) => n.state !== 'MASTER').map((n) => n.priority));
-  const takeover = c.weight === 0 ? 0.5 : masterDownSeconds(m.vrrp.advertInterval, backupPriority);
+  const backupPriority = secondPriority(m);
+  const a = m.vrrp.advertInterval;
+  const takeover = c.weight === 0 ? skewSeconds(a, backupPriority) : masterDownSeconds(a, backupPriority);
   return { detect, takeover, total: detect + takeover, backupPriority };
+}
+
+/** The second-highest priority: the BACKUP that takes over from the highest-priority MASTER. */
+export function secondPriority(m: Model): number {
+  return [...m.nodes].map((n) => n.priority).sort((a, b) => b - a)[1];
+}
+
+/** IPv4 dotted quad → unsigned 32-bit integer. */
+export function ipv4ToInt(a: string): number {
+  return a.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
+}
+
+/** Why the network cannot use `addr` as a host address (a VIP or a node address), or undefined. */
+export function unusableAddress(addr: string): string | undefined {
+  const n = ipv4ToInt(addr);
+  const o = n >>> 24;
+  if (n === 0) return 'is the unspecified address 0.0.0.0';
+  if (o === 0) return 'is in 0.0.0.0/8 ("this network"), which no host is reached at';
+  if (o === 127) return 'is a loopback address (127.0.0.0/8): it never leaves the node';
+  if (o >= 224 && o <= 239) return 'is a multicast address (224.0.0.0/4), which no host owns';
+  if (n === 0xffffffff) return 'is the broadcast address 255.255.255.255';
+  if (o >= 240) return 'is in the reserved range 240.0.0.0/4, which hosts and routers drop';
+  return undefined;
 }
 
 const uniqueBy =
@@ -89,12 +130,15 @@ export const RULES: Record<string, Rule> = {
   ),
   uniquePorts: uniqueBy(
     (m) => [
+      // the readiness page first: a clash is reported where lb.yaml names the other port
+      ...(m.vrrp.readiness ? [{ value: String(m.vrrp.readiness.port), path: '/vrrp/readiness/port' }] : []),
       ...(m.stats.enabled ? [{ value: String(m.stats.port), path: '/stats/port' }] : []),
       ...m.services.map((s) => ({ value: String(s.port), path: `${s.pointer}/port` })),
+      ...(m.vip.cloud?.provider === 'azure' ? [{ value: String(m.vip.cloud.probePort), path: '/vip/cloud/probePort' }] : []),
     ],
     'DUPLICATE_PORT',
     'port',
-    'every service and the stats page need their own port',
+    'every service, the stats page, the readiness page (vrrp.readiness.port, default 1081) and the Azure probe need their own port',
   ),
   uniqueServerNames: ({ model, report }) => {
     for (const s of model.services) {
@@ -173,27 +217,56 @@ export const RULES: Record<string, Rule> = {
     const sorted = [...model.nodes].sort((a, b) => b.priority - a.priority);
     const [top, ...rest] = sorted;
     if (rest.length === 0) return;
-    const failed = top.priority + Math.min(w, 0);
-    const bestBackup = Math.max(...rest.map((n) => n.priority + Math.max(w, 0)));
+    // the worst case: the highest-priority node holds the VIP (with its hold bonus) when its
+    // haproxy dies; its readiness check then fails too
+    const hold = model.vrrp.hold?.weight ?? 0;
+    const ready = model.vrrp.readiness ? -model.vrrp.readiness.weight : 0;
+    const failed = effectivePriority(top.priority + hold + Math.min(w, 0) - ready);
+    const bestBackup = effectivePriority(Math.max(...rest.map((n) => n.priority + Math.max(w, 0))));
     const path = model.vrrp.check.weightExplicit ? '/vrrp/check/weight' : '/vrrp/check';
+    const parts = [`priority ${top.priority}`, hold ? `hold +${hold}` : '', w < 0 ? `weight ${w}` : '', ready ? `readiness -${ready}` : ''].filter(Boolean).join(', ');
     if (failed >= bestBackup) {
-      report('error', 'CHECK_WEIGHT_NO_FAILOVER', path, `with weight ${w}, a MASTER (priority ${top.priority}) whose haproxy died still has ${failed}, not below the best healthy BACKUP's ${bestBackup}, so the VIP would never move; use onFailure: fault (weight 0), or a weight of ${-(top.priority - Math.min(...rest.map((n) => n.priority)) + 1)} or lower`);
+      report('error', 'CHECK_WEIGHT_NO_FAILOVER', path, `with weight ${w}, a MASTER whose haproxy died still counts ${failed} (${parts}), not below the best healthy BACKUP's ${bestBackup}, so the VIP would never move; remove weight (onFailure: fault, weight 0), or use onFailure: lower-priority to have lbbake compute one`);
     } else if (model.vrrp.check.weightExplicit && w < 0) {
-      const lowest = Math.min(...rest.map((n) => n.priority));
-      const margin = lowest - failed;
-      if (margin <= 0) {
-        report('warning', 'CHECK_WEIGHT_FRAGILE', path, `weight ${w} drops a failed MASTER to ${failed}, below only some BACKUPs (the one at ${lowest} would not take over); remove weight to get onFailure: fault, or use ${-(top.priority - lowest + 1)}`);
+      const lowest = effectivePriority(Math.min(...rest.map((n) => n.priority)));
+      if (failed >= lowest) {
+        report('warning', 'CHECK_WEIGHT_FRAGILE', path, `weight ${w} drops a MASTER whose haproxy died to ${failed} (${parts}), below only some BACKUPs (the one at ${lowest} would not take over); remove weight to get onFailure: fault, or use onFailure: lower-priority`);
       } else {
-        report('warning', 'CHECK_WEIGHT_SLOW', path, `weight ${w} drops a failed MASTER (${top.priority}) to ${failed}, just below the lowest BACKUP (${lowest}): failover works only while the priorities stay this close, and each one waits about 3 adverts for the BACKUP's timer; remove weight to use onFailure: fault, which hands over at once (0.45 s measured vs 2.5 s)`);
+        report('warning', 'CHECK_WEIGHT_SLOW', path, `weight ${w} lowers a node whose haproxy died instead of putting it in FAULT: the BACKUP ignores its lower adverts and waits for its Master_Down timer (3 adverts + skew, ${masterDownSeconds(model.vrrp.advertInterval, secondPriority(model)).toFixed(2)} s) before it takes over; remove weight to use onFailure: fault, which hands over at once (0.45 s measured vs 2.5 s)`);
       }
     }
   },
-  nopreemptNeedsBackup: ({ model, report }) => {
-    if (model.vrrp.preempt) return;
-    for (const n of model.nodes) {
-      if (n.state === 'MASTER') {
-        report('error', 'NOPREEMPT_MASTER', `${n.pointer}/state`, 'preempt: false works only when every node starts as BACKUP (keepalived ignores nopreempt on a MASTER); remove state or set it to BACKUP');
+  weightRange: ({ model, report }) => {
+    const prios = model.nodes.map((n) => n.priority);
+    const hi = Math.max(...prios);
+    const lo = Math.min(...prios);
+    const gap = hi - lo;
+    // reported at the lowest priority, the one to move closer
+    const low = model.nodes.find((x) => x.priority === lo)!;
+    const lowPath = low.priorityExplicit ? `${low.pointer}/priority` : low.pointer;
+    const derived: Array<[string, number]> = [];
+    if (model.vrrp.readiness) derived.push(['readiness', model.vrrp.readiness.weight]);
+    if (model.vrrp.hold) derived.push(['hold', model.vrrp.hold.weight]);
+    if (!model.vrrp.check.weightExplicit && model.vrrp.check.weight !== 0) derived.push(['check', model.vrrp.check.weight]);
+    const why: Record<string, string> = {
+      readiness: 'a node that cannot serve would no longer drop below every node that can',
+      hold: 'a healthy node could take the VIP back from the one holding it',
+      check: 'a node whose haproxy died would no longer drop below every healthy one',
+    };
+    // hold h = gap + 1 and readiness r = gap + h + 1 must fit -253..253
+    const maxGap = model.vrrp.hold ? 125 : 252;
+    for (const [what, wt] of derived) {
+      if (Math.abs(wt) > 253) {
+        report('error', 'CHECK_WEIGHT_RANGE', lowPath, `the priorities span ${gap} (${hi} to ${lo}), so the ${what} weight lbbake derives from them is ${wt}, outside keepalived's -253..253 (it clamps the weight and ${why[what]}); give priorities at most ${maxGap} apart, or leave priority out (250, 249, ...)`);
       }
+    }
+    // positive weights lift the top node past keepalived's cap of 254, where ties replace the order
+    const lift = (model.vrrp.hold?.weight ?? 0) + Math.max(0, model.vrrp.check.weight);
+    if (lift > 0 && lift <= 253 && hi + lift > 254) {
+      const n = model.nodes.find((x) => x.priority === hi)!;
+      const over = hi + lift - 254;
+      const what = [model.vrrp.hold ? `the hold bonus +${model.vrrp.hold.weight} (preempt off)` : '', model.vrrp.check.weight > 0 ? `check weight +${model.vrrp.check.weight}` : ''].filter(Boolean).join(' and ');
+      report('error', 'PRIORITY_CAP', n.priorityExplicit ? `${n.pointer}/priority` : n.pointer, `priority ${hi} plus ${what} is ${hi + lift}, past keepalived's cap of 254: it counts as 254, and nodes that should rank apart tie (a tie never preempts), so failover no longer follows the priorities; lower every priority by at least ${over} (e.g. ${prios.map((p) => p - over).join(', ')}), or leave priority out`);
     }
   },
   singleMaster: ({ model, report }) => {
@@ -202,10 +275,75 @@ export const RULES: Record<string, Rule> = {
       report('error', 'MULTIPLE_MASTERS', `${n.pointer}/state`, `${masters[0].name} already starts as MASTER; give every other node state BACKUP (or leave state out)`);
     }
   },
-  pidofNeverWorks: ({ model, report }) => {
-    const cmd = model.vrrp.check.command.split(' ')[0];
-    if (/(^|\/)pidof$/.test(cmd)) {
-      report('error', 'CHECK_PIDOF', '/vrrp/check/command', 'pidof fails under keepalived on Debian 12 (pidof is a link to killall5, which keepalived runs as "killall5 haproxy"), so the check never succeeds and a dead haproxy never fails over; remove command to use /usr/bin/pgrep -x haproxy');
+  checkCommand: ({ model, report }) => {
+    const words = model.vrrp.check.command.split(' ');
+    // the program keepalived really runs: past env and its options (env [-i] [NAME=value]... cmd)
+    let i = 0;
+    if (/(^|\/)env$/.test(words[0])) {
+      i = 1;
+      while (i < words.length && (words[i].startsWith('-') || words[i].includes('='))) i++;
+    }
+    const prog = words[i] ?? '';
+    const path = '/vrrp/check/command';
+    if (/(^|\/)pidof$/.test(prog)) {
+      report('error', 'CHECK_PIDOF', path, 'pidof fails under keepalived on Debian 12 (pidof is a link to killall5, which keepalived runs as "killall5 haproxy"), so the check never succeeds and a dead haproxy never fails over; remove command to use /usr/bin/pgrep -x haproxy');
+      return;
+    }
+    for (const w of i > 0 ? [words[0], prog] : [prog]) {
+      if (!w.startsWith('/')) {
+        report('error', 'CHECK_COMMAND_RELATIVE', path, `${JSON.stringify(w)} is not an absolute path: with enable_script_security keepalived runs only a root-owned program it is given by path, and a name found through PATH may not be the one you mean; write its absolute path (e.g. /usr/bin/pgrep -x haproxy)`);
+        return;
+      }
+    }
+    for (const w of i > 0 ? [words[0], prog] : [prog]) {
+      const m = /^\/(usr\/)?s?bin\/([^/]+)$/.exec(w);
+      if (m && !model.os.commands.includes(m[2])) {
+        report('error', 'CHECK_COMMAND_MISSING', path, `${w} is not on a stock ${model.os.label} node with lbbake's packages, and keepalived disables a check it cannot run ("Disabling track script ... since not found"), so haproxy's death would never fail over; use a program the node has (e.g. /usr/bin/pgrep), or install yours root-owned under /usr/local/sbin and give that path`);
+        return;
+      }
+    }
+  },
+  vipAddress: ({ model, report }) => {
+    const { address: vip, prefix } = model.vip;
+    const bad = unusableAddress(vip);
+    const o = ipv4ToInt(vip) >>> 16;
+    if (bad) report('error', 'VIP_ADDRESS', '/vip/address', `the VIP ${vip} ${bad}; clients cannot reach a service there. Use a free address in the LB nodes' subnet`);
+    else if (o === 0xa9fe) report('error', 'VIP_ADDRESS', '/vip/address', `the VIP ${vip} is link-local (169.254.0.0/16): routers never forward it and clouds reserve it (instance metadata); use a free address in the LB nodes' subnet`);
+    else if (prefix <= 30) {
+      const size = 2 ** (32 - prefix);
+      const off = ipv4ToInt(vip) % size;
+      if (off === 0 || off === size - 1) {
+        report('error', 'VIP_ADDRESS', '/vip/address', `the VIP ${vip} is the ${off === 0 ? 'network' : 'broadcast'} address of ${vip}/${prefix}, which no host can use; pick another free address in the subnet`);
+      }
+    }
+    if (bad) return;
+    const routed = model.vip.cloud !== undefined && 'mode' in model.vip.cloud && model.vip.cloud.mode === 'route';
+    if (prefix < 32 && !routed) {
+      const net = (a: string) => Math.floor(ipv4ToInt(a) / 2 ** (32 - prefix));
+      for (const n of model.nodes) {
+        if (net(n.address) !== net(vip)) {
+          report('error', 'VIP_OUTSIDE_SUBNET', `${n.pointer}/address`, `node ${n.name} (${n.address}) is outside ${vip}/${prefix}, the subnet vip.prefix says the VIP is on: a gratuitous ARP reaches only its own link, so that node could never carry the VIP; put the VIP in the nodes' subnet and set vip.prefix to that subnet's length (or 32)`);
+        }
+      }
+    } else if (!routed && model.nodes.every((n) => ipv4ToInt(n.address) >>> 16 !== o)) {
+      report('warning', 'VIP_FAR_FROM_NODES', '/vip/address', `the VIP ${vip} is not even in the /16 of any node (${model.nodes.map((n) => n.address).join(', ')}): a VIP moves by gratuitous ARP only within the nodes' own subnet, so clients would not reach it; use a free address of that subnet, or vip.cloud with mode: route where a cloud routes the VIP`);
+    }
+  },
+  nodeAddress: ({ model, report }) => {
+    for (const n of model.nodes) {
+      const bad = unusableAddress(n.address);
+      if (bad) report('error', 'NODE_ADDRESS', `${n.pointer}/address`, `node ${n.name}'s address ${n.address} ${bad}; keepalived sends VRRP from it and the peers send to it. Give the node's own address on the VIP's interface`);
+    }
+  },
+  lbNodeIsBackend: ({ model, report }) => {
+    const nodes = new Map(model.nodes.map((n) => [n.address, n.name]));
+    for (const s of model.services) {
+      s.servers.forEach((sv, i) => {
+        const node = nodes.get(sv.address);
+        if (node !== undefined && sv.port === s.port) {
+          report('error', 'LB_NODE_IS_BACKEND', `${s.pointer}/servers/${i}/address`, `server ${sv.name} is LB node ${node} itself, on the port haproxy binds there (${s.bindAddress}:${s.port}): a kube-apiserver listens on *:${s.port}, so haproxy or the apiserver cannot bind; give the service another port (e.g. port: ${s.port === 8443 ? 9443 : 8443}) or run the apiservers on other hosts`);
+        }
+      });
     }
   },
   backendsGiven: ({ input, report }) => {
@@ -237,6 +375,13 @@ export const RULES: Record<string, Rule> = {
       if (s.dns && s.dns.nameservers.length === 0) {
         report('error', 'DNS_NAMESERVERS_REQUIRED', `${s.pointer}/dns`, `haproxy ${model.os.haproxyVersion.join('.')} (${model.os.label}) cannot read the node's /etc/resolv.conf (parse-resolv-conf needs haproxy 1.9); list the DNS servers, e.g. nameservers: [10.0.0.2] (the VPC resolver)`);
       }
+    }
+  },
+  cloudVipOs: ({ model, report }) => {
+    const c = model.vip.cloud;
+    if (!c || c.provider === 'azure') return;
+    for (const why of cloudVipOsProblems(model.os)) {
+      report('error', 'CLOUD_VIP_OS', '/vip/cloud/provider', `vip.cloud ${c.provider} cannot work on ${model.os.label}: ${why}; use target.os debian12, ubuntu2204 or ubuntu2404 for vip.cloud ${c.provider}`);
     }
   },
   // ---- warnings ----
@@ -271,6 +416,24 @@ export const RULES: Record<string, Rule> = {
     }
   },
 };
+
+/**
+ * Why lbbake-vip (keepalived's notify script for vip.cloud aws/gce) cannot work on an OS; empty
+ * when it can. It needs python 3.6+ (standard library), keepalived 2.0.6+
+ * (notify_master_rx_lower_pri) and to run unconfined enough to write /run/lbbake and reach the
+ * cloud's API.
+ */
+export function cloudVipOsProblems(os: OsFacts): string[] {
+  const out: string[] = [];
+  const [pa, pb] = os.python.version;
+  if (pa < 3 || (pa === 3 && pb < 6)) out.push(`lbbake-vip needs python 3.6 or later, and ${os.python.path} is ${pa}.${pb}`);
+  const [ka, kb, kc] = os.keepalivedVersion;
+  if (ka < 2 || (ka === 2 && kb === 0 && kc < 6)) out.push(`keepalived ${os.keepalivedVersion.join('.')} has no notify_master_rx_lower_pri (2.0.6 and later), which reclaims the VIP after a VRRP split heals`);
+  if (os.selinux) {
+    out.push("SELinux confines keepalived's notify scripts (keepalived_t): lbbake-vip would have to write /run/lbbake and call the cloud's API from that domain, which stock policies deny to keepalived scripts (AVC denials for file creation and connects are reported) and which lbbake cannot test");
+  }
+  return out;
+}
 
 /** Runs every semantic rule on the normalized model; returns all findings (pointer only, no line). */
 export function checkRules(input: LbInput, model: Model): Diagnostic[] {

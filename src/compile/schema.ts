@@ -95,8 +95,15 @@ function valueAt(data: unknown, ptr: string): unknown {
 /** Values at these pointers are secrets: never echoed in a message. */
 const SECRET_PATHS = new Set(['/vrrp/auth/pass', '/stats/password']);
 
-function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v);
+/** Longest value echoed in a message; longer ones are cut and their length given. */
+const MAX_SHOWN = 80;
+
+/** A value as a message shows it: JSON, YAML's own words for .inf/.nan, at most MAX_SHOWN characters. */
+export function show(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+  if (typeof v === 'string' && v.length > MAX_SHOWN) return `${JSON.stringify(v.slice(0, MAX_SHOWN - 20))}… (${v.length} characters)`;
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN - 20)}… (${text.length} characters)` : text;
 }
 
 function fieldName(ptr: string): string {
@@ -114,6 +121,9 @@ function toDiagnostic(e: ErrorObject, schema: JsonSchema, data: unknown): Diagno
     case 'if':
       // "must match then schema": the errors inside the then-branch say what is wrong
       return undefined;
+    case 'false schema':
+      // a key that only some choices take (vip.cloud keys per provider)
+      return err('UNKNOWN_KEY', path, `${fieldName(path)} does not apply to this ${path.startsWith('/vip/cloud/') ? 'vip.cloud.provider' : 'choice'} (the config reference says which it is for); remove it`);
     case 'additionalProperties': {
       const key = (e.params as { additionalProperty: string }).additionalProperty;
       const allowed = Object.keys((sub.properties as object | undefined) ?? {}).filter((k) => k !== '$schema');
@@ -197,6 +207,7 @@ function typeOf(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'the not-a-number' : 'the infinite number';
   if (typeof v === 'number' && !Number.isInteger(v)) return 'the fraction';
   return `the ${typeof v}`;
 }

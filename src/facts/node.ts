@@ -59,8 +59,49 @@ export const HAPROXY_DEVLOG_DROPIN = '/etc/systemd/system/haproxy.service.d/lbba
  */
 export const HANDOVER_FILE = '/etc/keepalived/lbbake-handover';
 
-/** Where the VIP-move hooks live on a node (root-owned, as keepalived's script security wants). */
+/** Where the VIP-move program lives on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
+
+/**
+ * Holding the VIP (vrrp.preempt off): keepalived's notify FIFO script writes 1 (MASTER) or 0 into
+ * HOLD_FILE on every state change; a track_file adds the hold bonus while it reads 1. In /run
+ * itself: keepalived watches the file's directory, which must exist before keepalived starts.
+ */
+export const HOLD_FILE = '/run/lbbake-vrrp-holder';
+export const HOLD_NOTIFY = `${HOOK_DIR}/vrrp-holder`;
+/** The FIFO keepalived writes its state changes to, read by HOLD_NOTIFY (keepalived creates it). */
+export const HOLD_FIFO = '/run/lbbake-vrrp.fifo';
+
+/** haproxy's readiness page (monitor-uri) on 127.0.0.1, which keepalived's readiness check asks. */
+export const READY_URI = '/lbbake/ready';
+/** The readiness check: curl, no shell (keepalived's script security), a hung haproxy fails it. */
+export function readyCommand(port: number): string {
+  return `/usr/bin/curl --silent --fail --max-time 2 --output /dev/null http://127.0.0.1:${port}${READY_URI}`;
+}
+
+/** systemd drop-ins lbbake adds to haproxy and keepalived on every node (restart, stop order). */
+export const DROP_INS = {
+  haproxy: '/etc/systemd/system/haproxy.service.d/lbbake-ha.conf',
+  keepalived: '/etc/systemd/system/keepalived.service.d/lbbake-ha.conf',
+} as const;
+
+/** vip.cloud aws/gce: the program keepalived's notify runs (agent/lbbake-vip.py). */
+export const VIP_PROGRAM = `${HOOK_DIR}/lbbake-vip`;
+
+/**
+ * Without vip.interface, keepalived.conf includes this file inside its vrrp_instance; each node
+ * writes it at boot as `interface <the NIC holding nodes[].address>` (tmpfs: re-resolved every
+ * boot). The boot agent writes it in metadata mode and baked images; `--node` user-data ships
+ * INTERFACE_SCRIPT, which keepalived runs as ExecStartPre.
+ */
+export const INTERFACE_FILE = '/run/lbbake/keepalived-interface.conf';
+
+/** The NIC name config checks (keepalived -t, Packer's step 4) use where a node resolves its own. */
+export const RESOLVED_STAND_IN = 'lbbake-nic0';
+
+/** `--node` user-data: the script that writes INTERFACE_FILE, and keepalived's drop-in running it. */
+export const INTERFACE_SCRIPT = '/usr/local/sbin/lbbake-interface';
+export const INTERFACE_DROP_IN = '/etc/systemd/system/keepalived.service.d/lbbake-interface.conf';
 
 /** The script `--node` user-data runs to apply its files. */
 export const APPLY_SCRIPT = '/usr/local/sbin/lbbake-apply';
@@ -79,4 +120,5 @@ export const SOURCES = ['override', 'ec2', 'gce', 'azure', 'openstack', 'nocloud
 export const SELINUX_BOOLEANS = ['haproxy_connect_any'] as const;
 
 /** Packages every node installs. */
-export const PACKAGES = ['haproxy', 'keepalived'] as const;
+/** Packages every node installs (curl: keepalived's readiness check asks haproxy with it). */
+export const PACKAGES = ['haproxy', 'keepalived', 'curl'] as const;

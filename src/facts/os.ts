@@ -71,12 +71,30 @@ export interface OsFacts {
   haproxyUnit: { devLogInChroot: boolean; restarts: boolean };
   /** The real binaries this target's output is checked with in `npm test`. */
   checkedWith: CheckedWith;
+  /**
+   * Programs a node of this OS has in /usr/bin or /usr/sbin (also reached as /bin, /sbin: every
+   * target has a merged /usr): its base image's coreutils, procps, iproute2, systemd and the
+   * packages lbbake installs (haproxy, keepalived, curl). A check command elsewhere in a system
+   * directory is one keepalived may not find (CHECK_COMMAND_MISSING).
+   */
+  commands: readonly string[];
+  /**
+   * The python3 the boot agent and lbbake-vip run with: cloud-init's own interpreter, so it is on
+   * every image (Rocky 8 ships it as platform-python 3.6; /usr/bin/python3 may be absent there).
+   */
+  python: { path: string; version: [number, number] };
 }
 
 export type OsId = 'debian12' | 'debian13' | 'ubuntu2204' | 'ubuntu2404' | 'rocky8' | 'rocky9';
 
 /** Every target, in the order docs list them. */
 export const OS_IDS: readonly OsId[] = ['debian12', 'debian13', 'ubuntu2204', 'ubuntu2404', 'rocky8', 'rocky9'];
+
+/** In every target's base image or lbbake's packages (see OsFacts.commands). */
+const BASE_COMMANDS = [
+  'sh', 'bash', 'test', '[', 'true', 'false', 'cat', 'timeout', 'sleep', 'env', 'kill', 'stat', 'grep',
+  'pgrep', 'pkill', 'ps', 'ip', 'ss', 'systemctl', 'curl', 'haproxy', 'keepalived', 'flock', 'nsenter',
+] as const;
 
 const deb = {
   packageManager: 'apt',
@@ -88,6 +106,7 @@ const deb = {
   haproxyStatsSocket: '/run/haproxy/admin.sock',
   selinux: false,
   haproxyUnit: { devLogInChroot: true, restarts: true },
+  commands: [...BASE_COMMANDS, 'dash', 'python3', 'pidof', 'killall5'],
 } as const;
 
 const rhel = {
@@ -100,6 +119,7 @@ const rhel = {
   haproxyStatsSocket: '/var/lib/haproxy/stats',
   selinux: true,
   haproxyUnit: { devLogInChroot: false, restarts: false },
+  commands: [...BASE_COMMANDS, 'pidof'],
 } as const;
 
 /** cloud-init clean flags by release (from each version's `cloud-init clean --help`). */
@@ -113,6 +133,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [2, 6],
     keepalivedVersion: [2, 2, 7],
+    python: { path: '/usr/bin/python3', version: [3, 11] },
     cloudInitVersion: [22, 4],
     cloudInitClean: CLEAN_22,
     checkedWith: { haproxy: ['bookworm'], keepalived: ['bookworm'], cloudInit: ['bookworm'] },
@@ -123,6 +144,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [3, 0],
     keepalivedVersion: [2, 3, 3],
+    python: { path: '/usr/bin/python3', version: [3, 13] },
     cloudInitVersion: [25, 1],
     cloudInitClean: CLEAN_24,
     checkedWith: { haproxy: ['trixie'], keepalived: ['trixie'], cloudInit: ['trixie'] },
@@ -133,6 +155,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [2, 4],
     keepalivedVersion: [2, 2, 4],
+    python: { path: '/usr/bin/python3', version: [3, 10] },
     cloudInitVersion: [25, 1],
     cloudInitClean: CLEAN_24,
     checkedWith: {
@@ -148,6 +171,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...deb,
     haproxyVersion: [2, 8],
     keepalivedVersion: [2, 2, 8],
+    python: { path: '/usr/bin/python3', version: [3, 12] },
     cloudInitVersion: [25, 1],
     cloudInitClean: CLEAN_24,
     checkedWith: {
@@ -163,6 +187,7 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     ...rhel,
     haproxyVersion: [1, 8],
     keepalivedVersion: [2, 1, 5],
+    python: { path: '/usr/libexec/platform-python', version: [3, 6] },
     cloudInitVersion: [23, 4],
     cloudInitClean: CLEAN_24,
     checkedWith: {
@@ -176,8 +201,10 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     id: 'rocky9',
     label: 'Rocky Linux 9',
     ...rhel,
+    commands: [...rhel.commands, 'python3'],
     haproxyVersion: [2, 4],
     keepalivedVersion: [2, 2, 8],
+    python: { path: '/usr/bin/python3', version: [3, 9] },
     cloudInitVersion: [24, 4],
     cloudInitClean: CLEAN_24,
     checkedWith: {

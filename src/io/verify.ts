@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLOUD_CONFIG_HEADER } from '../facts/alphabets.js';
+import { INTERFACE_FILE, RESOLVED_STAND_IN } from '../facts/node.js';
 
 export interface ToolResult {
   status: number;
@@ -60,6 +61,31 @@ export function keepalivedCheck(file: string, interfaces: string[] = ['eth0']): 
   }
 }
 
+/**
+ * keepalived -t on a config given as text (see keepalivedCheck), with `interfaces` present. A
+ * config that includes INTERFACE_FILE (vip.interface not set) is checked with that include
+ * holding what a node writes there at boot, for a NIC named RESOLVED_STAND_IN.
+ */
+export function keepalivedCheckText(content: string, interfaces: string[]): ToolResult & { file: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'lbbake-kt-'));
+  try {
+    const f = join(dir, 'keepalived.conf');
+    const include = `include ${INTERFACE_FILE}`;
+    const names = [...interfaces];
+    let text = content;
+    if (text.includes(include)) {
+      const inc = join(dir, 'interface.conf');
+      writeFileSync(inc, `    interface ${RESOLVED_STAND_IN}\n`);
+      text = text.replaceAll(include, `include ${inc}`);
+      names.push(RESOLVED_STAND_IN);
+    }
+    writeFileSync(f, text);
+    return { ...keepalivedCheck(f, names), file: f };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** cloud-init schema --config-file FILE. */
 export function cloudInitSchema(file: string): ToolResult {
   return run('cloud-init', ['schema', '--config-file', file], 60_000);
@@ -100,11 +126,15 @@ export function verifyFiles(files: Map<string, string>, opts: { interfaces: stri
         out.push({ file: path, tool, ok: true, skipped: 'keepalived -t needs root (it runs in a throwaway network namespace)', output: '' });
         continue;
       }
+      if (tool === 'keepalived') {
+        const r = keepalivedCheckText(content, opts.interfaces);
+        out.push({ file: path, tool, ok: r.status === 0 && r.output.trim() === '', output: r.output.replaceAll(r.file, path) });
+        continue;
+      }
       const f = join(dir, `${n++}-${path.split('/').pop()}`);
       writeFileSync(f, content);
-      const r =
-        tool === 'haproxy' ? haproxyCheck(f) : tool === 'keepalived' ? keepalivedCheck(f, opts.interfaces) : tool === 'cloud-init' ? cloudInitSchema(f) : shellcheck(f);
-      const bad = r.status !== 0 || (tool === 'haproxy' && /\[(WARNING|ALERT)\]/.test(r.output)) || (tool === 'keepalived' && r.output.trim() !== '');
+      const r = tool === 'haproxy' ? haproxyCheck(f) : tool === 'cloud-init' ? cloudInitSchema(f) : shellcheck(f);
+      const bad = r.status !== 0 || (tool === 'haproxy' && /\[(WARNING|ALERT)\]/.test(r.output));
       out.push({ file: path, tool, ok: !bad, output: r.output.replaceAll(f, path) });
     }
   } finally {

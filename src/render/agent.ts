@@ -1,12 +1,11 @@
 import type { Model, NodeModel } from '../compile/model.js';
-import { hookFiles } from './hooks.js';
-import { unitDropIns } from './units.js';
+import { systemFiles } from './system.js';
 import { renderNode } from './node.js';
 import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
 import { InternalError } from '../diagnostics/errors.js';
 import { cloudConfigText } from './cloud-config.js';
-import { AGENT_PATHS, HANDOVER_FILE, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
+import { AGENT_PATHS, HANDOVER_FILE, INTERFACE_FILE, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
 import { AGENT_SOURCE } from '../io/paths.js';
 import { readFileSync } from 'node:fs';
 import {
@@ -30,7 +29,7 @@ export { AGENT_PATHS } from '../facts/node.js';
  * Rocky 8 ships it as platform-python (python 3.6); /usr/bin/python3 may be absent there.
  */
 export function agentPython(m: Model): string {
-  return m.os.id === 'rocky8' ? '/usr/libexec/platform-python' : '/usr/bin/python3';
+  return m.os.python.path;
 }
 
 /**
@@ -211,6 +210,8 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
     vrrp: { preempt: m.vrrp.preempt, advertInterval: m.vrrp.advertInterval },
     nodes: m.nodes.map(nodeValues),
     nodePlaceholderPrefix: NODE_PLACEHOLDER_PREFIX,
+    // vip.interface not set: the agent writes the NIC holding the node's address here (keepalived includes it)
+    ...(m.vip.interface ? {} : { interfaceFile: INTERFACE_FILE }),
     files: manifest,
     secrets: {
       placeholderPrefix: PLACEHOLDER_PREFIX,
@@ -237,10 +238,10 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
     owner: 'root:root',
   });
   for (const [k, v] of nodeFiles) files.set(k, v);
-  // the same on every node, so not in the agent's manifest: with vip.cloud the notify_master
-  // hook, and the systemd drop-ins (runcmd and the image's step 5 run daemon-reload)
-  for (const [k, v] of hookFiles(m)) files.set(k, v);
-  for (const [k, v] of unitDropIns(m)) files.set(k, v);
+  // the same on every node, so not in the agent's manifest (system.ts): keepalived's scripts (the
+  // vip.cloud hook, the VIP-holder FIFO reader) and the systemd drop-ins (runcmd and the image's
+  // step 5 run daemon-reload)
+  for (const [k, v] of systemFiles(m)) files.set(k, v);
   if (opts.secrets === 'inline') {
     files.set(SECRETS_PATH.slice(1), { content: secretsJson(m), mode: '0600', owner: 'root:root' });
   }

@@ -114,16 +114,17 @@ export function countedSize(payload: Buffer, cloud: Cloud): number {
 /**
  * Checks a user-data payload (the bytes before the cloud's base64 transport) against that
  * cloud's limit. Returns an error diagnostic naming the limit, the size and the fix, or
- * undefined when it fits.
+ * undefined when it fits. `zipped`: the document lbbake would gzip instead, when it differs.
  */
-export function checkCloudLimit(payload: Buffer, cloud: Cloud, how: { encoding?: Encoding; toFile?: boolean } = {}): Diagnostic | undefined {
+export function checkCloudLimit(payload: Buffer, cloud: Cloud, how: { encoding?: Encoding; toFile?: boolean; zipped?: Buffer } = {}): Diagnostic | undefined {
   const c = CLOUD_LIMITS[cloud];
   const size = countedSize(payload, cloud);
   if (size <= c.limit) return undefined;
   const what = c.counts === 'raw' ? 'bytes' : c.counts === 'base64' ? 'base64 characters' : 'bytes in the metadata value';
   let fix: string;
   if (!isGzip(payload)) {
-    const z = gzipSync(payload);
+    // what lbbake would gzip (the metadata-mode user-data then carries its agent plain)
+    const z = gzipSync(how.zipped ?? payload);
     const zsize = countedSize(z, cloud);
     // a fix that works as given: gzip is binary, so it needs -o (which then gzips by itself when no --encoding is given)
     const use = how.toFile
@@ -149,6 +150,8 @@ export function checkCloudLimit(payload: Buffer, cloud: Cloud, how: { encoding?:
 /** The gen-userdata flags this module serves. */
 export interface UserdataFlags {
   encoding?: Encoding;
+  /** The document lbbake gzips instead of this one (metadata mode: the agent plain inside). */
+  zipped?: string;
   mime?: boolean;
   cloud?: Cloud;
   /** Written to a file (-o), so binary output is possible: shapes the fix a size error suggests. */
@@ -161,6 +164,7 @@ export interface UserdataFlags {
  */
 export function encodeForCloud(text: string, flags: UserdataFlags): Encoded & { diagnostics: Diagnostic[] } {
   const enc = encodeUserdata(text, { encoding: flags.encoding ?? 'plain', mime: flags.mime ?? false });
-  const d = flags.cloud ? checkCloudLimit(enc.payload, flags.cloud, { encoding: flags.encoding, toFile: flags.toFile }) : undefined;
+  const zipped = flags.zipped === undefined ? undefined : Buffer.from(flags.mime ? mimeMultipart(flags.zipped) : flags.zipped, 'utf8');
+  const d = flags.cloud ? checkCloudLimit(enc.payload, flags.cloud, { encoding: flags.encoding, toFile: flags.toFile, zipped }) : undefined;
   return { ...enc, diagnostics: d ? [d] : [] };
 }

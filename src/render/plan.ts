@@ -1,5 +1,7 @@
 import type { Model } from '../compile/model.js';
-import { haproxyFailoverParts, masterDownSeconds } from '../compile/rules.js';
+import { effectivePriority, haproxyFailoverParts, masterDownSeconds, secondPriority, skewSeconds } from '../compile/rules.js';
+import { INTERFACE_FILE } from '../facts/node.js';
+import { type CloudName, type CloudPlan, cloudPlan, cloudPrerequisites, type CloudStep, cloudStep } from './cloud-plan.js';
 
 /** One firewall / security-group rule the pair needs. */
 export interface FirewallRule {
@@ -14,18 +16,28 @@ export interface FirewallRule {
 export interface Plan {
   cluster: string;
   os: string;
-  vip: { address: string; prefix: number; interface: string; cloudHook?: { provider: string; mode: string; notifyMaster: string } };
+  /** interface null: resolved on each node at boot, as interfaceHow says. */
+  vip: { address: string; prefix: number; interface: string | null; interfaceHow: string; cloud?: CloudPlan };
   vrrp: { routerId: number; version: number; mode: string; advertIntervalSeconds: number; preempt: boolean; auth: 'PASS (value not shown)' | 'none' };
-  nodes: Array<{ name: string; address: string; state: string; priority: number; onCheckFailure: string }>;
+  /** Who holds the VIP: at a cold start, and afterwards. */
+  holder: { coldStart: string; afterwards: string };
+  /** Each node: start state, priority, and the effective priority keepalived gives it when … */
+  nodes: Array<{ name: string; address: string; state: string; priority: number; holding: number; cannotServe: number; onCheckFailure: string }>;
   check: { command: string; intervalSeconds: number; fall: number; rise: number; weight: number; onFailure: 'FAULT' | 'lower priority' };
+  readiness: { enabled: false } | { enabled: true; command: string; page: string; intervalSeconds: number; fall: number; rise: number; weight: number };
+  hold: { enabled: false } | { enabled: true; weight: number; file: string };
   failover: {
     haproxyDeath: { detectSeconds: number; takeoverSeconds: number; totalSeconds: number; how: string };
     nodeLoss: { seconds: number; how: string };
+    gracefulStop: { seconds: number; how: string };
+    backendCut?: { seconds: number; how: string };
+    /** vip.cloud: what follows the VRRP takeover before traffic arrives (added to both figures). */
+    cloudStep?: CloudStep;
   };
   services: Array<{ name: string; listen: string; balance: string; health: string; servers: string[] }>;
   stats: { enabled: false } | { enabled: true; listen: string; uri: string; user: string; password: 'set (value not shown)' | 'none' };
   firewall: FirewallRule[];
-  clouds: Record<'aws' | 'gce' | 'azure' | 'openstack', string[]>;
+  clouds: Record<CloudName, string[]>;
 }
 
 const round = (s: number) => Math.round(s * 100) / 100;
@@ -35,9 +47,14 @@ export function buildPlan(m: Model): Plan {
   const c = m.vrrp.check;
   const fault = c.weight === 0;
   const parts = haproxyFailoverParts(m);
-  const master = m.nodes.find((n) => n.state === 'MASTER') ?? [...m.nodes].sort((a, b) => b.priority - a.priority)[0];
-  const bestBackup = [...m.nodes].filter((n) => n !== master).sort((a, b) => b.priority - a.priority)[0];
-  const nodeLoss = masterDownSeconds(m.vrrp.advertInterval, bestBackup.priority);
+  const a = m.vrrp.advertInterval;
+  // worst case: the highest-priority node holds the VIP and the second takes over
+  const byPrio = [...m.nodes].sort((x, y) => y.priority - x.priority);
+  const second = byPrio[1];
+  const nodeLoss = masterDownSeconds(a, secondPriority(m));
+  const skew = skewSeconds(a, secondPriority(m));
+  const hold = m.vrrp.hold?.weight ?? 0;
+  const r = m.vrrp.readiness;
   const addrs = m.nodes.map((n) => n.address);
 
   const firewall: FirewallRule[] = [];
@@ -64,31 +81,8 @@ export function buildPlan(m: Model): Plan {
     }
   }
 
-  const v = m.vip.address;
-  const clouds: Plan['clouds'] = {
-    aws: [
-      `security group: allow protocol 112 between ${addrs.join(' and ')} (VRRP), and the service ports from clients`,
-      `a gratuitous ARP does not move the VIP in a VPC: set vip.cloud { provider: aws, mode: secondary-ip } (VIP ${v} in the nodes' subnet, re-assigned to the new MASTER's ENI) or { mode: route, routeTableIds: [...] } (VIP outside the VPC CIDR, route ${v}/32 -> MASTER's ENI; disable source/destination check on both ENIs)`,
-      'instance profile: ec2:AssignPrivateIpAddresses (secondary-ip) or ec2:ReplaceRoute (route); IMDSv2 reachable from the node (hop limit 1 is enough)',
-      `identity: tag each instance ${m.identity.metadataKey}=<node name> and enable instance metadata tags (InstanceMetadataTags=enabled)`,
-    ],
-    gce: [
-      'firewall rule: allow protocol 112 (vrrp) between the LB nodes (by network tag), and the service ports from clients',
-      `the VIP does not follow a gratuitous ARP: set vip.cloud { provider: gce, mode: alias-ip } (${v}/32 as an alias IP range moved to the MASTER's nic0) or { mode: route, routeName: ... } (a route ${v}/32 with next-hop-instance; create the instances with can_ip_forward = true)`,
-      'service account with compute.instances.updateNetworkInterface (alias-ip) or compute.routes.create/delete (route) and the cloud-platform scope',
-      `identity: set instance metadata ${m.identity.metadataKey}=<node name>`,
-    ],
-    azure: [
-      'NSG: allow protocol 112 between the LB nodes (VRRP), and the service ports from clients',
-      `no VIP move: put both nodes in the backend pool of an internal Standard Load Balancer whose frontend IP is ${v}, with floating IP (direct server return) enabled on each rule; the health probe must succeed only on the node holding the VIP`,
-      `identity: tag each VM ${m.identity.metadataKey}=<node name>`,
-    ],
-    openstack: [
-      'security group: allow protocol vrrp (112) between the LB nodes, and the service ports from clients',
-      `no VIP move: add ${v} to allowed-address-pairs on both nodes' ports (openstack port set --allowed-address ip-address=${v} PORT); keepalived's gratuitous ARP then moves it`,
-      `identity: set server metadata ${m.identity.metadataKey}=<node name>`,
-    ],
-  };
+  const clouds = cloudPrerequisites(m);
+  const step = cloudStep(m);
 
   return {
     cluster: m.name,
@@ -96,8 +90,11 @@ export function buildPlan(m: Model): Plan {
     vip: {
       address: m.vip.address,
       prefix: m.vip.prefix,
-      interface: m.vip.interface,
-      ...(m.vip.cloud ? { cloudHook: { provider: m.vip.cloud.provider, mode: m.vip.cloud.mode, notifyMaster: m.vip.cloud.notifyMaster } } : {}),
+      interface: m.vip.interface ?? null,
+      interfaceHow: m.vip.interface
+        ? `vip.interface: ${m.vip.interface} on every node`
+        : `resolved at boot (vip.interface not set): each node takes the NIC that holds its own address (${m.nodes.map((n) => `${n.name} ${n.address}`).join(', ')}) and writes "interface <NIC>" to ${INTERFACE_FILE}, which keepalived.conf includes; without such a NIC keepalived does not start`,
+      ...(m.vip.cloud ? { cloud: cloudPlan(m) } : {}),
     },
     vrrp: {
       routerId: m.vrrp.routerId,
@@ -107,12 +104,15 @@ export function buildPlan(m: Model): Plan {
       preempt: m.vrrp.preempt,
       auth: m.vrrp.authPass === undefined ? 'none' : 'PASS (value not shown)',
     },
+    holder: holderPlan(m),
     nodes: m.nodes.map((n) => ({
       name: n.name,
       address: n.address,
       state: n.state,
       priority: n.priority,
-      onCheckFailure: fault ? 'FAULT (sends priority 0, gives up the VIP at once)' : `priority ${n.priority} -> ${n.priority + c.weight}`,
+      holding: effectivePriority(n.priority + hold),
+      cannotServe: effectivePriority(n.priority + (r ? r.weight : 0)),
+      onCheckFailure: fault ? 'FAULT (sends priority 0, gives up the VIP at once)' : `priority ${n.priority} -> ${effectivePriority(n.priority + c.weight)}`,
     })),
     check: {
       command: c.command,
@@ -122,19 +122,29 @@ export function buildPlan(m: Model): Plan {
       weight: c.weight,
       onFailure: fault ? 'FAULT' : 'lower priority',
     },
+    readiness: r
+      ? { enabled: true, command: r.command, page: `127.0.0.1:${r.port}${r.uri}`, intervalSeconds: r.interval, fall: r.fall, rise: r.rise, weight: r.weight }
+      : { enabled: false },
+    hold: m.vrrp.hold ? { enabled: true, weight: m.vrrp.hold.weight, file: m.vrrp.hold.file } : { enabled: false },
     failover: {
       haproxyDeath: {
         detectSeconds: round(parts.detect),
         takeoverSeconds: round(parts.takeover),
         totalSeconds: round(parts.total),
         how: fault
-          ? `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then FAULT: the BACKUP takes over within its skew time (~0.5 s measured)`
-          : `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then the BACKUP waits for Master_Down (3 x ${m.vrrp.advertInterval} s advert + skew) because it ignores lower-priority adverts`,
+          ? `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then FAULT sends priority 0: the BACKUP takes over after its skew time ((256 - ${parts.backupPriority}) / 256 x ${a} s; measured end to end with the defaults: 0.86 s)`
+          : `${c.fall} failed check${c.fall === 1 ? "" : "s"} x ${c.interval} s, then the BACKUP waits for Master_Down (3 x ${a} s advert + skew) because it ignores lower-priority adverts`,
       },
       nodeLoss: {
         seconds: round(nodeLoss),
-        how: `${bestBackup.name} (priority ${bestBackup.priority}) takes over after 3 missed adverts x ${m.vrrp.advertInterval} s + skew ((256 - ${bestBackup.priority}) / 256 x ${m.vrrp.advertInterval} s)`,
+        how: `${second.name} (priority ${second.priority}) takes over after its Master_Down timer: 3 missed adverts x ${a} s + skew ((256 - ${second.priority}) / 256 x ${a} s = ${round3(skew)} s)`,
       },
+      gracefulStop: {
+        seconds: round(skew),
+        how: `keepalived stops first (systemd drop-in: after haproxy and the network) and sends priority 0; ${second.name} takes over after its skew time ((256 - ${second.priority}) / 256 x ${a} s)`,
+      },
+      ...(r ? { backendCut: backendCutPlan(m, nodeLoss) } : {}),
+      ...(step ? { cloudStep: step } : {}),
     },
     services: m.services.map((s) => ({
       name: s.name,
@@ -160,26 +170,91 @@ export function buildPlan(m: Model): Plan {
 }
 
 const secs = (s: number) => `${s.toFixed(2).replace(/\.?0+$/, '')} s`;
+const round3 = (s: number) => Math.round(s * 1000) / 1000;
+
+/** Who holds the VIP at a cold start (every node BACKUP unless state: MASTER) and afterwards. */
+function holderPlan(m: Model): Plan['holder'] {
+  const byPrio = [...m.nodes].sort((x, y) => y.priority - x.priority);
+  const top = byPrio[0];
+  const master = m.nodes.find((n) => n.state === 'MASTER');
+  const a = m.vrrp.advertInterval;
+  let coldStart: string;
+  if (!master) {
+    coldStart = `every node starts as BACKUP and takes no VIP before its checks pass; the first to pass them takes the VIP after ${secs(masterDownSeconds(a, top.priority))} (3 adverts + skew); when several start together, ${top.name} (priority ${top.priority}) wins`;
+  } else if (master === top) {
+    coldStart = `${master.name} starts as MASTER (state: MASTER): once its checks pass it takes the VIP after one advert (${secs(a + skewSeconds(a, master.priority))}) unless another node already holds it`;
+  } else {
+    coldStart = `${master.name} starts as MASTER (state: MASTER) though ${top.name} has the higher priority (${top.priority} > ${master.priority}): at a cold start ${master.name} takes the VIP first, after one advert; ` +
+      (m.vrrp.preempt
+        ? `with preempt on, ${top.name} takes it back as soon as its checks pass: one more VIP move at every cold start (remove state, or set it on ${top.name})`
+        : `with preempt off, ${master.name} keeps it`);
+  }
+  const afterwards = m.vrrp.preempt
+    ? `preempt on: the highest-priority node that can serve takes the VIP back${m.vrrp.readiness ? ' (a node that can serve outranks every node that cannot)' : ''}`
+    : `preempt off: the VIP stays on the node holding it (hold +${m.vrrp.hold?.weight}) while it runs haproxy${m.vrrp.readiness ? ' and can serve; it moves to a node that can serve when the holder cannot, and stays when no node can' : ''}`;
+  return { coldStart, afterwards };
+}
+
+/** MASTER cut from every server while its haproxy runs: servers DOWN, readiness fails, the BACKUP's Master_Down. */
+function backendCutPlan(m: Model, masterDown: number): { seconds: number; how: string } {
+  const r = m.vrrp.readiness!;
+  // an unreachable server fails each check after min(timeout connect, inter) (haproxy's connect
+  // timeout of a check); `fall` of them, the first after up to inter, the next every fastinter
+  const down = Math.max(...m.services.map((s) => {
+    const h = s.health;
+    const inter = h.interval / 1000;
+    const fastinter = Math.max(100, Math.floor(h.interval / 2)) / 1000;
+    return inter + h.fall * Math.min(s.timeouts.connect, inter) + (h.fall - 1) * fastinter;
+  }));
+  const detect = r.interval * r.fall;
+  return {
+    seconds: round(down + detect + masterDown),
+    how: `haproxy marks every server DOWN (<= ${secs(down)}), the readiness check fails (<= ${secs(detect)}), and the BACKUP, which ignores the lower adverts, takes over after its Master_Down timer (${secs(masterDown)}); when no node can reach a server, the VIP stays`,
+  };
+}
 
 /** The plan as text for a terminal or a review comment. */
 export function formatPlan(p: Plan): string {
   const out: string[] = [];
   const line = (s = '') => out.push(s);
   line(`cluster ${p.cluster} (${p.os})`);
-  line(`VIP ${p.vip.address}/${p.vip.prefix} on ${p.vip.interface}; VRRP v${p.vrrp.version} ${p.vrrp.mode}, router id ${p.vrrp.routerId}, advert ${secs(p.vrrp.advertIntervalSeconds)}, preempt ${p.vrrp.preempt ? 'on' : 'off'}, auth ${p.vrrp.auth}`);
-  if (p.vip.cloudHook) line(`cloud VIP move: ${p.vip.cloudHook.provider} ${p.vip.cloudHook.mode} via notify_master "${p.vip.cloudHook.notifyMaster}"`);
+  line(`VIP ${p.vip.address}/${p.vip.prefix} on ${p.vip.interface ?? "each node's own NIC"}; VRRP v${p.vrrp.version} ${p.vrrp.mode}, router id ${p.vrrp.routerId}, advert ${secs(p.vrrp.advertIntervalSeconds)}, preempt ${p.vrrp.preempt ? 'on' : 'off'}, auth ${p.vrrp.auth}`);
+  if (p.vip.interface === null) line(`VRRP interface: ${p.vip.interfaceHow}`);
+  const c = p.vip.cloud;
+  if (c) {
+    line(`cloud: ${c.provider} ${c.mode}: ${c.how}`);
+    if (c.notify) line(`  keepalived notify (${p.nodes[0].name}; the others differ in address=): "${c.notify}"`);
+    if (c.permissions.length) line(`  IAM permissions the nodes need: ${c.permissions.join(', ')}`);
+  }
   line();
-  line('nodes:');
-  for (const n of p.nodes) line(`  ${n.name.padEnd(12)} ${n.address.padEnd(15)} ${n.state.padEnd(6)} priority ${n.priority}; haproxy down -> ${n.onCheckFailure}`);
+  line('nodes (start state, priority; effective priority while holding the VIP / while it cannot serve):');
+  for (const n of p.nodes) line(`  ${n.name.padEnd(12)} ${n.address.padEnd(15)} ${n.state.padEnd(6)} priority ${n.priority} (${n.holding} / ${n.cannotServe}); haproxy down -> ${n.onCheckFailure}`);
+  line(`  cold start: ${p.holder.coldStart}`);
+  line(`  afterwards: ${p.holder.afterwards}`);
   line();
   line(`haproxy check: ${p.check.command} every ${p.check.intervalSeconds} s, fall ${p.check.fall}, rise ${p.check.rise}, weight ${p.check.weight} (${p.check.onFailure} on failure)`);
+  if (p.readiness.enabled) line(`readiness check: ${p.readiness.command} (haproxy's page ${p.readiness.page}: 503 while a service has no server UP) every ${p.readiness.intervalSeconds} s, fall ${p.readiness.fall}, rise ${p.readiness.rise}, weight ${p.readiness.weight}`);
+  else line('readiness check: off (vrrp.readiness.enabled: false): a node that reaches no server keeps the VIP');
+  if (p.hold.enabled) line(`hold: the node holding the VIP counts +${p.hold.weight} (track_file ${p.hold.file})`);
   line();
-  line('failover budget:');
+  line('failover budget (worst case: the highest-priority node holds the VIP):');
   const h = p.failover.haproxyDeath;
   line(`  haproxy dies on the MASTER: ${secs(h.totalSeconds)} = detect ${secs(h.detectSeconds)} + takeover ${secs(h.takeoverSeconds)}`);
   line(`    ${h.how}`);
   line(`  MASTER node lost:           ${secs(p.failover.nodeLoss.seconds)}`);
   line(`    ${p.failover.nodeLoss.how}`);
+  line(`  MASTER stops or reboots:    ${secs(p.failover.gracefulStop.seconds)}`);
+  line(`    ${p.failover.gracefulStop.how}`);
+  if (p.failover.backendCut) {
+    line(`  MASTER reaches no server:   ${secs(p.failover.backendCut.seconds)}`);
+    line(`    ${p.failover.backendCut.how}`);
+  }
+  const cs = p.failover.cloudStep;
+  if (cs) {
+    line(`  + the cloud step after either: ${cs.seconds === null ? 'not documented by the cloud' : `about ${secs(cs.seconds)}`}`);
+    line(`    ${cs.how}`);
+    line(`    ${cs.retries}`);
+  }
   line();
   line('services:');
   for (const s of p.services) {

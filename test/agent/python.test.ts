@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AGENT_PATHS } from '../../src/facts/node.js';
+import { AGENT_PATHS, SOURCES } from '../../src/facts/node.js';
 import { AGENT_SOURCE, PKG_ROOT } from '../../src/io/paths.js';
 import { missing } from '../helpers/tools.js';
 import { fillNode, metadataModeFiles, NODE_PLACEHOLDER_PREFIX, nodeValues, type NodeValues } from '../../src/render/agent.js';
@@ -46,6 +46,13 @@ describe('agent/lbbake-agent.py', () => {
     const r = spawnSync('python3', ['-c', script, AGENT_SOURCE], { input: JSON.stringify(cases), encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual(cases.map((c) => c.want));
+  });
+
+  it('knows the same name sources, in the same order, as src/facts/node.ts (cluster.json "sources")', () => {
+    const src = readFileSync(AGENT_SOURCE, 'utf8');
+    const tuple = /^ALL_SOURCES = \(([^)]*)\)$/m.exec(src)?.[1];
+    expect(tuple, 'ALL_SOURCES in agent/lbbake-agent.py').toBeDefined();
+    expect(tuple!.split(',').map((x) => x.trim().replace(/^"|"$/g, '')).filter(Boolean)).toEqual([...SOURCES]);
   });
 
   it('knows only cluster.json by itself, at the path the generator installs it', () => {

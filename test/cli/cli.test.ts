@@ -32,7 +32,7 @@ describe('lbbake CLI', () => {
       'test/cases/guide.yaml:8:17 error[AUTH_PASS_LENGTH] /vrrp/auth/pass: auth pass has 33 characters but keepalived uses only the first 8',
       'test/cases/guide.yaml:10:5 warning[CHECK_SLOW] /vrrp/check: a dead haproxy is detected after interval 3 s x fall 10',
       'test/cases/guide.yaml:10:14 error[CHECK_PIDOF] /vrrp/check/command: pidof fails under keepalived on Debian 12',
-      'test/cases/guide.yaml:14:13 warning[CHECK_WEIGHT_SLOW] /vrrp/check/weight: weight -2 drops a failed MASTER (250) to 248',
+      'test/cases/guide.yaml:14:13 warning[CHECK_WEIGHT_SLOW] /vrrp/check/weight: weight -2 lowers a node whose haproxy died instead of putting it in FAULT',
       'test/cases/guide.yaml:22:62 warning[TIMEOUT_SHORT] /services/0/timeouts/tunnel:',
       'test/cases/guide.yaml:27:28 warning[STATS_ALL_ADDRESSES] /stats/bind:',
       'test/cases/guide.yaml:8:17 warning[SECRET_INLINE] /vrrp/auth/pass:',

@@ -122,18 +122,21 @@ describe('--verify checks every node file, with dummy secrets, in every mode', (
 });
 
 describe('render writes everything keepalived.conf runs', () => {
-  it('with vip.cloud, the VIP-move hook is in the tree (0755) at the path notify_master calls', async () => {
-    const lb = project('hook', (t) => t.replace('interface: eth0', 'interface: eth0\n  cloud: { provider: aws, mode: secondary-ip }'));
+  it('with vip.cloud, lbbake-vip is in the tree (0755) at the path keepalived\'s notify calls', async () => {
+    const lb = project('hook', (t) => t.replace('  prefix: 32\n', '  prefix: 32\n  cloud: { provider: aws, mode: secondary-ip }\n'));
     const out = join(tmp, 'hook-out');
     const r = await run(['render', lb, '--node', 'lb-0', '-o', out]);
     expect(r.code, r.stderr).toBe(0);
     const conf = readFileSync(join(out, 'etc/keepalived/keepalived.conf'), 'utf8');
-    const called = [...conf.matchAll(/^\s*(?:notify_master|script)\s+"(\/\S+)/gm)].map((m) => m[1]);
-    expect(called).toContain('/usr/local/libexec/lbbake/vip-move-aws');
+    const called = [...conf.matchAll(/^\s*(?:notify|notify_master_rx_lower_pri|script|vrrp_notify_fifo_script)\s+"?(\/[^\s"]+)/gm)].map((m) => m[1]);
+    expect(called).toContain('/usr/local/libexec/lbbake/lbbake-vip');
+    expect(called).toContain('/usr/local/libexec/lbbake/vrrp-holder');
     for (const p of called.filter((c) => c.startsWith('/usr/local/'))) {
       expect(statSync(join(out, p)).mode & 0o777).toBe(0o755);
     }
-    expect(r.stderr).toMatch(/wrote 5 files/);
+    // configs (3), the hook, the haproxy exit-event drop-in, the VIP-holder script and lbbake's two
+    // restart/stop-order drop-ins
+    expect(r.stderr).toMatch(/wrote 8 files/);
   });
 });
 

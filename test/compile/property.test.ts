@@ -9,7 +9,8 @@ import { compile } from '../../src/compile/compile.js';
 import { renderNode } from '../../src/render/node.js';
 import { userdataForNode } from '../../src/render/userdata.js';
 import type { Model } from '../../src/compile/model.js';
-import { cloudInitSchema, haproxyCheck, keepalivedCheck, missing, shellcheckText, tempFile } from '../helpers/tools.js';
+import { cloudInitSchema, haproxyCheck, missing, shellcheckText, tempFile } from '../helpers/tools.js';
+import { keepalivedCheckText } from '../../src/io/verify.js';
 import { config } from '../helpers/random-config.js';
 
 const reason = missing(['haproxy', 'keepalived', 'cloud-init', 'shellcheck', 'ip'], { root: true });
@@ -18,14 +19,13 @@ function validateOutput(m: Model): void {
   for (const node of m.nodes.slice(0, 2)) {
     const files = renderNode(m, node);
     const [h, hd] = tempFile('haproxy.cfg', files.get('etc/haproxy/haproxy.cfg')!.content);
-    const [k, kd] = tempFile('keepalived.conf', files.get('etc/keepalived/keepalived.conf')!.content);
     const ud = userdataForNode(m, node);
     const [u, ud2] = tempFile('ud.yaml', ud);
     try {
       const hr = haproxyCheck(h);
       expect(hr.status, hr.output).toBe(0);
       expect(hr.output).not.toMatch(/\[(WARNING|ALERT)\]/);
-      const kr = keepalivedCheck(k, [m.vip.interface]);
+      const kr = keepalivedCheckText(files.get('etc/keepalived/keepalived.conf')!.content, m.vip.interface ? [m.vip.interface] : []);
       expect(kr.status, kr.output).toBe(0);
       expect(kr.output).toBe('');
       const cr = cloudInitSchema(u);
@@ -35,7 +35,6 @@ function validateOutput(m: Model): void {
       }
     } finally {
       hd();
-      kd();
       ud2();
     }
   }

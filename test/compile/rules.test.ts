@@ -52,7 +52,7 @@ interface Row {
 
 const ROWS: Row[] = [
   // --- YAML syntax ---
-  { name: 'duplicate key', yaml: edit('  routerId: 7\n', '  routerId: 7\n  routerId: 8\n'), code: 'YAML_DUPLICATE_KEY', path: '', line: 7 },
+  { name: 'duplicate key', yaml: edit('  routerId: 7\n', '  routerId: 7\n  routerId: 8\n'), code: 'YAML_DUPLICATE_KEY', path: '/vrrp/routerId', line: 7 },
   { name: 'tab indentation', yaml: edit('  routerId: 7', '\trouterId: 7'), code: 'YAML_TAB_AS_INDENT', path: '', line: 6 },
   { name: 'bad indentation', yaml: edit('    address: 10.0.0.12', '  address: 10.0.0.12'), code: 'YAML_BAD_INDENT', path: '', line: 11 },
   { name: 'empty file', yaml: '', code: 'WRONG_TYPE', path: '', line: 1 },
@@ -92,9 +92,29 @@ const ROWS: Row[] = [
   { name: 'auth with VRRP 3', yaml: edit('  routerId: 7', '  routerId: 7\n  version: 3\n  auth: { pass: "abc" }'), code: 'AUTH_WITH_VRRP3', path: '/vrrp/auth', line: 8 },
   { name: 'fractional advert with VRRP 2', yaml: edit('  routerId: 7', '  routerId: 7\n  advertInterval: 0.5'), code: 'ADVERT_INTERVAL', path: '/vrrp/advertInterval', line: 7 },
   { name: 'advert too fine for VRRP 3', yaml: edit('  routerId: 7', '  routerId: 7\n  version: 3\n  advertInterval: 0.005'), code: 'ADVERT_INTERVAL', path: '/vrrp/advertInterval', line: 8 },
-  { name: 'weight that never fails over', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { weight: -1 }'), code: 'CHECK_WEIGHT_NO_FAILOVER', path: '/vrrp/check/weight', line: 7 },
-  { name: 'positive weight that never fails over', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { weight: 1 }'), code: 'CHECK_WEIGHT_NO_FAILOVER', path: '/vrrp/check/weight', line: 7 },
-  { name: 'nopreempt with MASTER state', yaml: edit('  routerId: 7\n', '  routerId: 7\n  preempt: false\n').replace('    address: 10.0.0.11', '    address: 10.0.0.11\n    state: MASTER'), code: 'NOPREEMPT_MASTER', path: '/nodes/0/state', line: 11 },
+  { name: 'weight that never fails over', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { weight: -1 }\n  readiness: { enabled: false }'), code: 'CHECK_WEIGHT_NO_FAILOVER', path: '/vrrp/check/weight', line: 7 },
+  { name: 'positive weight that never fails over', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { weight: 1 }\n  readiness: { enabled: false }'), code: 'CHECK_WEIGHT_NO_FAILOVER', path: '/vrrp/check/weight', line: 7 },
+  { name: 'weight -2 that the hold bonus cancels (no readiness)', yaml: edit('  routerId: 7', '  routerId: 7\n  preempt: false\n  check: { weight: -2 }\n  readiness: { enabled: false }'), code: 'CHECK_WEIGHT_NO_FAILOVER', path: '/vrrp/check/weight', line: 8 },
+  { name: 'priorities too far apart for the derived weights', yaml: edit('    address: 10.0.0.12', '    address: 10.0.0.12\n    priority: 100').replace('    address: 10.0.0.11', '    address: 10.0.0.11\n    priority: 250'), code: 'CHECK_WEIGHT_RANGE', path: '/nodes/1/priority', line: 13 },
+  { name: 'hold bonus past the 254 cap', yaml: edit('    address: 10.0.0.11', '    address: 10.0.0.11\n    priority: 254'), code: 'PRIORITY_CAP', path: '/nodes/0/priority', line: 10 },
+  { name: 'positive check weight past the 254 cap', yaml: edit('  routerId: 7', '  routerId: 7\n  preempt: true\n  check: { weight: 10 }'), code: 'PRIORITY_CAP', path: '/nodes/0', line: 10 },
+  { name: 'relative check command', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { command: "pgrep -x haproxy" }'), code: 'CHECK_COMMAND_RELATIVE', path: '/vrrp/check/command', line: 7 },
+  { name: 'check command the node lacks', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { command: "/usr/bin/killall -0 haproxy" }'), code: 'CHECK_COMMAND_MISSING', path: '/vrrp/check/command', line: 7 },
+  { name: 'check command through env the node lacks', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { command: "/usr/bin/env LC_ALL=C /usr/sbin/nc -z 127.0.0.1 6443" }'), code: 'CHECK_COMMAND_MISSING', path: '/vrrp/check/command', line: 7 },
+  { name: 'relative command behind env', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { command: "/usr/bin/env pgrep haproxy" }'), code: 'CHECK_COMMAND_RELATIVE', path: '/vrrp/check/command', line: 7 },
+  { name: 'VIP 0.0.0.0', yaml: edit('  address: 10.0.0.100', '  address: 0.0.0.0'), code: 'VIP_ADDRESS', path: '/vip/address', line: 4 },
+  { name: 'VIP on loopback', yaml: edit('  address: 10.0.0.100', '  address: 127.0.0.100'), code: 'VIP_ADDRESS', path: '/vip/address', line: 4 },
+  { name: 'VIP multicast', yaml: edit('  address: 10.0.0.100', '  address: 224.0.0.18'), code: 'VIP_ADDRESS', path: '/vip/address', line: 4 },
+  { name: 'VIP broadcast', yaml: edit('  address: 10.0.0.100', '  address: 255.255.255.255'), code: 'VIP_ADDRESS', path: '/vip/address', line: 4 },
+  { name: 'VIP link-local', yaml: edit('  address: 10.0.0.100', '  address: 169.254.169.254'), code: 'VIP_ADDRESS', path: '/vip/address', line: 4 },
+  { name: 'VIP the network address of its prefix', yaml: edit('  address: 10.0.0.100', '  address: 10.0.0.0\n  prefix: 24'), code: 'VIP_ADDRESS', path: '/vip/address', line: 4 },
+  { name: 'VIP the broadcast address of its prefix', yaml: edit('  address: 10.0.0.100', '  address: 10.0.0.255\n  prefix: 24'), code: 'VIP_ADDRESS', path: '/vip/address', line: 4 },
+  { name: 'node outside the VIP subnet', yaml: edit('  address: 10.0.0.100', '  address: 10.0.0.100\n  prefix: 24').replace('    address: 10.0.0.12', '    address: 10.0.1.12'), code: 'VIP_OUTSIDE_SUBNET', path: '/nodes/1/address', line: 12 },
+  { name: 'node address 0.0.0.0', yaml: edit('    address: 10.0.0.11', '    address: 0.0.0.0'), code: 'NODE_ADDRESS', path: '/nodes/0/address', line: 9 },
+  { name: 'node address on loopback', yaml: edit('    address: 10.0.0.12', '    address: 127.0.1.1'), code: 'NODE_ADDRESS', path: '/nodes/1/address', line: 11 },
+  { name: 'LB node also a backend on the service port', yaml: edit('        address: 10.0.0.21', '        address: 10.0.0.11'), code: 'LB_NODE_IS_BACKEND', path: '/services/0/servers/0/address', line: 17 },
+  { name: 'readiness port taken by the stats page', yaml: BASE + 'stats: { port: 1081 }\n', code: 'DUPLICATE_PORT', path: '/stats/port', line: 20 },
+  { name: 'env pidof', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { command: "/usr/bin/env pidof haproxy" }'), code: 'CHECK_PIDOF', path: '/vrrp/check/command', line: 7 },
   { name: 'two MASTER states', yaml: edit('    address: 10.0.0.11', '    address: 10.0.0.11\n    state: MASTER').replace('    address: 10.0.0.12', '    address: 10.0.0.12\n    state: MASTER'), code: 'MULTIPLE_MASTERS', path: '/nodes/1/state', line: 13 },
   { name: 'pidof check', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { command: "pidof haproxy" }'), code: 'CHECK_PIDOF', path: '/vrrp/check/command', line: 7 },
   { name: 'auth pass from env with a space', yaml: edit('  routerId: 7', '  routerId: 7\n  auth: { pass: "env:VRRP" }'), env: { VRRP: 'a b' }, code: 'AUTH_PASS_CHARS', path: '/vrrp/auth/pass', line: 7 },
@@ -112,10 +132,13 @@ const ROWS: Row[] = [
   { name: 'dns.name an SRV label', yaml: dnsEdit('{ name: _api._tcp.k8s.internal }'), code: 'DNS_NAME', path: '/services/0/dns/name', line: 15 },
   { name: 'dns.name with a space', yaml: dnsEdit('{ name: "api k8s.internal" }'), code: 'BAD_STRING', path: '/services/0/dns/name', line: 15 },
   { name: 'dns.nameservers not an address', yaml: dnsEdit('{ name: api.k8s.internal, nameservers: [dns1] }'), code: 'BAD_IPV4', path: '/services/0/dns/nameservers/0', line: 15 },
+  { name: 'vip.cloud aws on Rocky (SELinux confines keepalived\'s notify scripts)', yaml: edit('  address: 10.0.0.100\n', '  address: 10.0.0.100\n  cloud: { provider: aws, mode: secondary-ip }\n').replace('name: demo', 'name: demo\ntarget: { os: rocky9 }'), code: 'CLOUD_VIP_OS', path: '/vip/cloud/provider', line: 6 },
+  { name: 'azure probe port clashes with a service', yaml: edit('  address: 10.0.0.100\n', '  address: 10.0.0.100\n  cloud: { provider: azure, probePort: 6443 }\n'), code: 'DUPLICATE_PORT', path: '/vip/cloud/probePort', line: 5 },
   { name: 'dns without nameservers on rocky8 (haproxy 1.8)', yaml: dnsEdit('{ name: api.k8s.internal }').replace('name: demo', 'name: demo\ntarget: { os: rocky8 }'), code: 'DNS_NAMESERVERS_REQUIRED', path: '/services/0/dns', line: 16 },
   // --- warnings ---
   { name: 'routerId 51', yaml: edit('  routerId: 7', '  routerId: 51'), code: 'ROUTER_ID_DEFAULT', path: '/vrrp/routerId', line: 6, severity: 'warning' },
   { name: 'multicast', yaml: edit('  routerId: 7', '  routerId: 7\n  mode: multicast'), code: 'MULTICAST', path: '/vrrp/mode', line: 7, severity: 'warning' },
+  { name: 'VIP far from every node', yaml: edit('  address: 10.0.0.100', '  address: 192.168.0.100'), code: 'VIP_FAR_FROM_NODES', path: '/vip/address', line: 4, severity: 'warning' },
   { name: 'slow check', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { interval: 3, fall: 10 }'), code: 'CHECK_SLOW', path: '/vrrp/check', line: 7, severity: 'warning' },
   { name: 'weight -2 (the guide)', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { weight: -2 }'), code: 'CHECK_WEIGHT_SLOW', path: '/vrrp/check/weight', line: 7, severity: 'warning' },
   { name: 'stats on all addresses', yaml: BASE + 'stats: { bind: 0.0.0.0 }\n', code: 'STATS_ALL_ADDRESSES', path: '/stats/bind', line: 20, severity: 'warning' },
@@ -153,10 +176,13 @@ describe('diagnostics for invalid input', () => {
       reservedServiceName: ['RESERVED_NAME'], vipNotInUse: ['VIP_CONFLICT'], priorityRange: ['PRIORITY_RANGE'],
       uniquePriorities: ['PRIORITY_DUPLICATE'], authPassLength: ['AUTH_PASS_LENGTH'], secretCharacters: ['AUTH_PASS_CHARS', 'STATS_PASSWORD_CHARS'],
       authNeedsVrrp2: ['AUTH_WITH_VRRP3'], advertInterval: ['ADVERT_INTERVAL'], checkWeightFailsOver: ['CHECK_WEIGHT_NO_FAILOVER', 'CHECK_WEIGHT_SLOW', 'CHECK_WEIGHT_FRAGILE'],
-      nopreemptNeedsBackup: ['NOPREEMPT_MASTER'], singleMaster: ['MULTIPLE_MASTERS'], pidofNeverWorks: ['CHECK_PIDOF'],
+      singleMaster: ['MULTIPLE_MASTERS'], checkCommand: ['CHECK_PIDOF', 'CHECK_COMMAND_RELATIVE', 'CHECK_COMMAND_MISSING'],
+      weightRange: ['CHECK_WEIGHT_RANGE', 'PRIORITY_CAP'], vipAddress: ['VIP_ADDRESS', 'VIP_OUTSIDE_SUBNET', 'VIP_FAR_FROM_NODES'],
+      nodeAddress: ['NODE_ADDRESS'], lbNodeIsBackend: ['LB_NODE_IS_BACKEND'],
       routerIdDefault: ['ROUTER_ID_DEFAULT'], multicast: ['MULTICAST'], checkSpeed: ['CHECK_SLOW'], statsExposure: ['STATS_ALL_ADDRESSES'],
       longLivedStreams: ['TIMEOUT_SHORT'],
       backendsGiven: ['DNS_AND_SERVERS', 'NO_BACKENDS'], dnsMax: ['DNS_MAX'], dnsName: ['DNS_NAME'], dnsNameservers: ['DNS_NAMESERVERS_REQUIRED'],
+      cloudVipOs: ['CLOUD_VIP_OS'],
     };
     expect(Object.keys(RULES).sort()).toEqual(Object.keys(ruleCodes).sort());
     for (const [rule, codes] of Object.entries(ruleCodes)) {
@@ -175,6 +201,39 @@ describe('diagnostics for invalid input', () => {
       expect(res.model!.services[0].dns).toBeDefined();
       expect(res.model!.services[0].servers).toEqual([]);
     }
+  });
+
+  describe('messages a user can act on (issue 18: "Messages that do not help")', () => {
+    const msg = (yaml: string) => compile(yaml).diagnostics.map((d) => `${d.code} ${d.path}: ${d.message}`).join('\n');
+    it('a duplicate key is named, at its own pointer (was: reported at / without the key)', () => {
+      expect(msg(edit('  address: 10.0.0.100\n', '  address: 10.0.0.100\n  address: 10.0.0.101\n'))).toMatch(/^YAML_DUPLICATE_KEY \/vip\/address: the key "address" appears twice in this mapping; remove or rename one/);
+    });
+    it('several documents: lbbake words, no library advice (was: "please use YAML.parseAllDocuments()")', () => {
+      const m = msg(`${BASE}---\nname: other\n`);
+      expect(m).toMatch(/YAML_MULTIPLE_DOCS : lb\.yaml holds more than one YAML document \(a line --- starts another one\)/);
+      expect(m).not.toMatch(/parseAllDocuments|YAML\./);
+    });
+    it('.inf is called .inf (was: "the fraction null")', () => {
+      const m = msg(edit('  routerId: 7', '  routerId: 7\n  advertInterval: .inf'));
+      expect(m).toMatch(/WRONG_TYPE \/vrrp\/advertInterval: advertInterval must be a number, not the infinite number \.inf/);
+      expect(m).not.toContain('null');
+      expect(msg(edit('  routerId: 7', '  routerId: .nan'))).toMatch(/\/vrrp\/routerId: .*\.nan/);
+    });
+    it('a 100 KB value is cut in the message, with its length (was: echoed in full)', () => {
+      const m = msg(BASE.replace('name: demo', `name: ${'a'.repeat(100_000)}`));
+      expect(m).toMatch(/BAD_STRING \/name: "a{60}"… \(100000 characters\) cannot be used for name/);
+      expect(m.length).toBeLessThan(1000);
+      const key = msg(`${BASE}${'k'.repeat(1000)}: 1\n`);
+      expect(key).toMatch(/UNKNOWN_KEY .*\(1000 characters\)/);
+      expect(key.length).toBeLessThan(2000);
+    });
+    it('YAML merge keys are expanded, not reported as an unknown key "<<"', () => {
+      const yaml = BASE.replace('  - name: lb-0\n    address: 10.0.0.11\n', '  - &n0 { name: lb-0, address: 10.0.0.11 }\n').replace('  - name: lb-1\n    address: 10.0.0.12\n', '  - { <<: *n0, name: lb-1, address: 10.0.0.12 }\n');
+      const res = compile(yaml);
+      expect(res.diagnostics).toEqual([]);
+      expect(res.model!.nodes.map((n) => n.name)).toEqual(['lb-0', 'lb-1']);
+      expect(msg(`${BASE}extra: { <<: { a: 1 } }\n`)).not.toContain('"<<"');
+    });
   });
 
   it('reports every problem of a stage in one run', () => {

@@ -81,7 +81,9 @@ describe.skipIf(reason)('Scenario A: install at boot (stock image + lbbake user-
       expect(mode, `mode of /${rel}`).toBe((statSync(join(render, rel)).mode & 0o777).toString(8));
     }
 
-    const addr = await ssh(lb0, 'ip -4 -br addr show dev eth0');
+    // lb-e2e.yaml names no interface: the agent found the VM's NIC (ens5) by lb-0's address
+    expect(await readRemote(lb0, '/run/lbbake/keepalived-interface.conf')).toBe('    interface ens5\n');
+    const addr = await ssh(lb0, 'ip -4 -br addr show dev ens5');
     expect(addr.stdout).toContain('198.18.0.100/24');
     const master = await ssh(lb0, "journalctl -u keepalived --no-pager | grep -c 'Entering MASTER STATE' || true");
     expect(Number(master.stdout.trim())).toBeGreaterThan(0);

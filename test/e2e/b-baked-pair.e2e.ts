@@ -175,7 +175,7 @@ async function nodeChecks(spec: VmSpec, render: string): Promise<void> {
   }
 }
 
-const holdsVip = async (spec: VmSpec) => (await ssh(spec, 'ip -4 -br addr show dev eth0')).stdout.includes('198.18.0.100/');
+const holdsVip = async (spec: VmSpec) => (await ssh(spec, 'ip -4 -br addr show dev ens5')).stdout.includes('198.18.0.100/');
 
 describe.skipIf(reason)('Scenario B: baked image (gen-packer + packer build), pair and failover', () => {
   beforeAll(async () => {

@@ -7,6 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 export const FIGURE_ROWS: [kind: string, label: string][] = [
   ['base-image-build', 'base image build (debootstrap + mke2fs, cold)'],
   ['boot-stock', 'VM start -> VIP answers, install at boot (stock image + user-data)'],
+  ['base-image-build-debian13', 'Debian 13 base image build (debootstrap + mke2fs, cold)'],
+  ['boot-stock-debian13', 'VM start -> VIP answers, install at boot on Debian 13 (cloud-init 25.1)'],
   ['packer-build', '`packer build` (gen-packer project, qemu builder)'],
   ['boot-baked', 'VM start -> VIP answers, baked image (lb-0 and lb-1 booting together)'],
   ['failover-haproxy-stop', 'failover: `systemctl stop haproxy` on MASTER -> VIP via lb-1'],

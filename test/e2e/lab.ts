@@ -56,13 +56,16 @@ export interface RunResult {
   stderr: string;
 }
 
+/** The Debian release of a lab VM's base image and local repo (e2e/lib.sh LBE_SUITE). */
+export type LabSuite = 'bookworm' | 'trixie';
+
 /** Runs a command, bounded; never throws (check .status). */
-export function run(cmd: string, args: string[], timeoutMs: number, input?: string): Promise<RunResult> {
+export function run(cmd: string, args: string[], timeoutMs: number, input?: string, suite: LabSuite = 'bookworm'): Promise<RunResult> {
   return new Promise((res) => {
     const child = execFile(
       cmd,
       args,
-      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', env: labEnv() },
+      { timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024, encoding: 'utf8', env: labEnv(suite) },
       (err, stdout, stderr) => {
         const status = err ? (typeof err.code === 'number' ? err.code : err.killed ? 124 : 1) : 0;
         res({ status, stdout, stderr: `${stderr}${err?.killed ? `\n(killed after ${timeoutMs} ms)` : ''}` });
@@ -72,8 +75,8 @@ export function run(cmd: string, args: string[], timeoutMs: number, input?: stri
   });
 }
 
-function labEnv(): NodeJS.ProcessEnv {
-  return { ...process.env, LBE_WORK: WORK, LBE_RUN: RUN, LBE_NS: NS };
+function labEnv(suite: LabSuite): NodeJS.ProcessEnv {
+  return { ...process.env, LBE_WORK: WORK, LBE_RUN: RUN, LBE_NS: NS, LBE_SUITE: suite };
 }
 
 /**
@@ -91,8 +94,8 @@ export function labConfig(): string {
 }
 
 /** Runs an e2e/ script, bounded; throws with its output on failure. */
-export async function script(name: string, args: string[], timeoutMs: number): Promise<string> {
-  const r = await run('bash', [join(E2E, name), ...args], timeoutMs);
+export async function script(name: string, args: string[], timeoutMs: number, suite: LabSuite = 'bookworm'): Promise<string> {
+  const r = await run('bash', [join(E2E, name), ...args], timeoutMs, undefined, suite);
   if (r.status !== 0) throw new Error(`e2e/${name} ${args.join(' ')} failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
   return r.stdout.trim();
 }
@@ -112,12 +115,12 @@ export interface Images {
   seconds: { base?: number; repo?: number };
 }
 
-/** Builds (or reuses from $WORK) the base image and the local repo. */
-export async function buildImages(): Promise<Images> {
+/** Builds (or reuses from $WORK) the base image and the local repo of a Debian release. */
+export async function buildImages(suite: LabSuite = 'bookworm'): Promise<Images> {
   const t0 = Date.now();
-  const base = (await script('build-base.sh', [], 30 * 60_000)).split('\n').pop()!;
+  const base = (await script('build-base.sh', [], 30 * 60_000, suite)).split('\n').pop()!;
   const t1 = Date.now();
-  const repo = (await script('build-repo.sh', [], 15 * 60_000)).split('\n').pop()!;
+  const repo = (await script('build-repo.sh', [], 15 * 60_000, suite)).split('\n').pop()!;
   const t2 = Date.now();
   return { base, repo, seconds: { base: (t1 - t0) / 1000, repo: (t2 - t1) / 1000 } };
 }
@@ -125,9 +128,10 @@ export async function buildImages(): Promise<Images> {
 const started = new Set<string>();
 const children = new Set<ChildProcess>();
 
-export async function labUp(): Promise<void> {
+/** The lab network, serving the local repo of `suite`'s VMs. */
+export async function labUp(suite: LabSuite = 'bookworm'): Promise<void> {
   mkdirSync(RUN, { recursive: true });
-  await script('net.sh', ['up'], 20 * 60_000);
+  await script('net.sh', ['up'], 20 * 60_000, suite);
 }
 
 /** Powers off every VM this process started, stops background probes, deletes the namespace. */
@@ -139,14 +143,17 @@ export async function teardown(): Promise<void> {
   await run('bash', [join(E2E, 'net.sh'), 'down'], 60_000);
 }
 
-/** Writes the seed for spec (user-data text, meta-data naming `node` if given) and starts the VM. */
-export async function startVm(spec: VmSpec, image: string, userData: string, node?: string): Promise<void> {
+/**
+ * Writes the seed for spec (user-data text, meta-data naming `node` if given) and starts the VM
+ * (the kernel and the repo its seed names are those of `suite`).
+ */
+export async function startVm(spec: VmSpec, image: string, userData: string, node?: string, suite: LabSuite = 'bookworm'): Promise<void> {
   mkdirSync(RUN, { recursive: true });
   const ud = join(RUN, `${spec.vm}.user-data`);
   writeFileSync(ud, userData);
-  const seed = await script('seed.sh', [spec.vm, spec.ip, ud, ...(node ? [node] : [])], 60_000);
+  const seed = await script('seed.sh', [spec.vm, spec.ip, ud, ...(node ? [node] : [])], 60_000, suite);
   started.add(spec.vm);
-  await script('vm.sh', ['start', spec.vm, image, seed.split('\n').pop()!, spec.tap, spec.mac], 60_000);
+  await script('vm.sh', ['start', spec.vm, image, seed.split('\n').pop()!, spec.tap, spec.mac], 60_000, suite);
 }
 
 export async function poweroff(spec: VmSpec): Promise<void> {

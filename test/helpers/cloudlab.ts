@@ -13,8 +13,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { BACKENDS, CLOUD_NET, LAB_DIR, LB_NODES, type LabVrrp, type LbName, NetLab, nodeMac, PORT, VIP, waitFor } from './netlab.js';
+import { parse, stringify } from 'yaml';
+import { BACKENDS, CLOUD_NET, LAB_DIR, LB_NODES, type LabVrrp, type LbName, labModel, NetLab, nodeMac, PORT, VIP, waitFor } from './netlab.js';
+import { INTERFACE_SCRIPT } from '../../src/facts/node.js';
+import type { FileSet } from '../../src/render/files.js';
+import { nodeTree } from '../../src/render/node.js';
+import { userdataForNode } from '../../src/render/userdata.js';
 
 export type CloudSpec =
   | { provider: 'aws'; mode: 'secondary-ip' | 'route' }
@@ -97,8 +101,8 @@ const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const addrOf = (n: LbName) => LB_NODES.find((x) => x.name === n)!.address;
 
 /**
- * lb.yaml for the cloud lab: the LAN lab's cluster with vip.cloud, the NIC named as on a cloud
- * and the VIP where the cloud needs it.
+ * lb.yaml for the cloud lab: the LAN lab's cluster with vip.cloud, no vip.interface (the nodes'
+ * NICs are named as on a cloud, ens5, and found at boot) and the VIP where the cloud needs it.
  */
 export function cloudYaml(spec: CloudSpec, vrrp: LabVrrp = {}, cloudExtra: Record<string, unknown> = {}): string {
   const { auth, ...rest } = vrrp;
@@ -111,12 +115,31 @@ export function cloudYaml(spec: CloudSpec, vrrp: LabVrrp = {}, cloudExtra: Recor
     version: 1,
     name: 'lab',
     target: { os: 'debian12' },
-    vip: { address: cloudVip(spec), prefix: 32, interface: 'ens5', cloud },
+    // no vip.interface: each node finds its NIC (ens5) at boot
+    vip: { address: cloudVip(spec), prefix: 32, cloud },
     vrrp: v,
     nodes: LB_NODES.map((n) => ({ name: n.name, address: n.address })),
     services: [{ name: 'kubernetes-apiserver', port: PORT, servers: BACKENDS.map((b) => ({ name: b.name, address: b.address })) }],
     stats: { port: 1080, bind: '127.0.0.1', user: 'admin' },
   });
+}
+
+/**
+ * What each node runs for a cloud-lab lb.yaml, as `--node` user-data puts it there: the files
+ * `render --node` writes (keepalived.conf, haproxy.cfg, sysctl, lbbake-vip) plus the script that
+ * finds the node's NIC before keepalived starts (NetLab.startKeepalived runs it, as systemd would).
+ */
+export function cloudFiles(yamlText: string): Record<LbName, FileSet> {
+  const m = labModel(yamlText);
+  const out = {} as Record<LbName, FileSet>;
+  for (const n of m.nodes) {
+    const files = nodeTree(m, n);
+    const ud = parse(userdataForNode(m, n)) as { write_files: Array<{ path: string; content: string; permissions: string; owner: string }> };
+    const script = ud.write_files.find((w) => w.path === INTERFACE_SCRIPT);
+    if (script) files.set(INTERFACE_SCRIPT.slice(1), { content: script.content, mode: script.permissions, owner: script.owner });
+    out[n.name as LbName] = files;
+  }
+  return out;
 }
 
 function emulatorConfig(spec: CloudSpec, o: CloudLabOptions): object {

@@ -20,8 +20,9 @@
  *   lbl-<pid>-cl   eth0 198.18.1.50/24, default via 198.18.1.1 (not on the bridge)
  *
  * and the router sends VIP traffic where the emulated cloud says (test/helpers/lab/cloud.py), so a
- * gratuitous ARP from a node moves nothing. Nodes see overlays of /etc and /usr whose upper layers
- * are their trees, so files under /etc/lbbake and /usr/libexec/keepalived are theirs too.
+ * gratuitous ARP from a node moves nothing. In every lab, nodes see overlays of /etc and /usr whose
+ * upper layers are their trees, so files under /etc/lbbake, /etc/systemd and /usr/local/libexec
+ * (keepalived's scripts) are theirs too.
  *
  * Namespace names carry the owning process id, so labs of parallel test files never collide and
  * a lab whose owner died (interrupted run) is recognised and removed by the next one.
@@ -40,6 +41,7 @@ import { nodeTree } from '../../src/render/node.js';
 import { HAPROXY_EVENT } from '../../src/facts/node.js';
 import { type FileSet } from '../../src/render/files.js';
 import { writeTree } from '../../src/io/write.js';
+import { INTERFACE_SCRIPT } from '../../src/facts/node.js';
 
 /** What the lab needs on the host (root too); suites and benches pass this to missing(). */
 export const LAB_TOOLS = ['ip', 'keepalived', 'haproxy', 'openssl', 'python3', 'unshare', 'nsenter', 'bridge', 'pgrep'];
@@ -86,28 +88,31 @@ export interface LabVrrp {
   preempt?: boolean;
   auth?: { pass: string } | null;
   check?: { interval?: number; fall?: number; rise?: number; onFailure?: 'fault' | 'lower-priority'; weight?: number; command?: string };
+  readiness?: { enabled?: boolean; port?: number; interval?: number; fall?: number; rise?: number };
 }
 
 /**
- * lb.yaml text for the lab: the shape of examples/k8s-apiserver.yaml with lab addresses. vrrp
- * keys given here replace the example's; `auth: null` drops the password (needed for VRRPv3).
+ * lb.yaml text for the lab: the shape of examples/k8s-apiserver.yaml with lab addresses and
+ * lbbake's defaults (preempt off, readiness on, leastconn). vrrp keys given here replace the
+ * example's; `auth: null` drops the password (needed for VRRPv3). `balance` overrides the service's.
  */
-export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] } } = {}): string {
+export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] }; resolveInterface?: boolean; balance?: string } = {}): string {
   const { auth, ...rest } = vrrp;
-  const v: Record<string, unknown> = { routerId: 18, advertInterval: 1, mode: 'unicast', preempt: true, ...rest };
+  const v: Record<string, unknown> = { routerId: 18, advertInterval: 1, mode: 'unicast', ...rest };
   if (auth !== null) v.auth = auth ?? { pass: 'k8sHA-18' };
   return stringify({
     version: 1,
     name: 'lab',
     target: { os: 'debian12' },
-    vip: { address: VIP, prefix: 32, interface: 'eth0' },
+    // resolveInterface: no vip.interface, each node finds its NIC at boot
+    vip: { address: VIP, prefix: 32, ...(opts.resolveInterface ? {} : { interface: 'eth0' }) },
     vrrp: v,
     nodes: LB_NODES.map((n) => ({ name: n.name, address: n.address })),
     services: [
       {
         name: 'kubernetes-apiserver',
         port: PORT,
-        balance: 'roundrobin',
+        ...(opts.balance ? { balance: opts.balance } : {}),
         health: { type: 'https', path: '/readyz' },
         ...(opts.dns
           ? { dns: { name: DNS_NAME, ...opts.dns } }
@@ -135,7 +140,10 @@ export function renderLab(yamlText: string, opts: { events?: boolean } = {}): Re
   const out = {} as Record<LbName, FileSet>;
   for (const n of m.nodes) {
     const files = nodeTree(m, n);
-    if (opts.events === false) files.delete(HAPROXY_EVENT.dropIn.slice(1));
+    if (opts.events === false) {
+      // every haproxy.service drop-in (the event one, lbbake's restart one): haproxy started bare
+      for (const rel of [...files.keys()]) if (rel.startsWith(dirname(HAPROXY_EVENT.dropIn).slice(1) + '/')) files.delete(rel);
+    }
     out[n.name as LbName] = files;
   }
   return out;
@@ -143,11 +151,14 @@ export function renderLab(yamlText: string, opts: { events?: boolean } = {}): Re
 
 /**
  * The install guide's settings: check every 3 s, 10 failures lower the priority by 2, multicast
- * adverts every second. With `check` the guide's timings keep lbbake's working pgrep check.
+ * adverts every second, preemption, no readiness check. With `check` the guide's timings keep
+ * lbbake's working pgrep check.
  */
 export const GUIDE_VRRP: LabVrrp = {
   mode: 'multicast',
   advertInterval: 1,
+  preempt: true,
+  readiness: { enabled: false },
   check: { interval: 3, fall: 10, rise: 2, onFailure: 'lower-priority', weight: -2 },
 };
 
@@ -526,7 +537,7 @@ export class NetLab {
     const launcher = spawn(
       'ip',
       ['netns', 'exec', ns, 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--mount', '--propagation', 'private',
-        'sh', join(LAB_DIR, 'node-init.sh'), root, PYTHON, this.cloud ? 'overlay' : 'bind'],
+        'sh', join(LAB_DIR, 'node-init.sh'), root, PYTHON, 'overlay'],
       { stdio: ['ignore', log, log] },
     );
     closeSync(log);
@@ -609,6 +620,12 @@ export class NetLab {
   }
 
   startKeepalived(node: LbName): void {
+    // --node user-data's ExecStartPre for keepalived (vip.interface not set): find the NIC
+    const resolver = join(this.nodeRoot(node), INTERFACE_SCRIPT.slice(1));
+    if (existsSync(resolver)) {
+      const r = this.exec(node, ['sh', resolver]);
+      if (r.status !== 0) throw new Error(`${node}: ${INTERFACE_SCRIPT} failed: ${r.stderr}`);
+    }
     const env = Object.entries(this.keepalivedEnv).map(([k, v]) => `${k}='${v}' `).join('');
     this.daemon(node, 'keepalived', `${env ? `env ${env}` : ''}keepalived --dont-fork -l -D -f /etc/keepalived/keepalived.conf`);
   }
@@ -701,15 +718,18 @@ export class NetLab {
 
   /**
    * Writes both nodes' rendered files (optionally edited by `patch`) and (re)starts both nodes,
-   * lb-0 first.
+   * lb-0 first; lb-1 starts once lb-0 holds the VIP (every node starts as BACKUP and, with
+   * preempt off, the first to take the VIP keeps it), unless `together`.
    */
-  async deploy(files: Record<LbName, FileSet>, patch?: (keepalivedConf: string) => string): Promise<void> {
+  async deploy(files: Record<LbName, FileSet>, patch?: (keepalivedConf: string) => string, opts: { together?: boolean } = {}): Promise<void> {
     for (const n of LB_NODES) await this.killNode(n.name);
     for (const n of LB_NODES) {
       this.writeNodeFiles(n.name, files[n.name]);
       if (patch) this.patchNodeFile(n.name, 'etc/keepalived/keepalived.conf', patch);
     }
-    for (const n of LB_NODES) await this.startNode(n.name);
+    await this.startNode('lb-0');
+    if (!opts.together) await waitFor('lb-0 holds the VIP after a fresh start', () => this.hasVip('lb-0'), { timeoutMs: 30_000 });
+    for (const n of LB_NODES.slice(1)) await this.startNode(n.name);
   }
 
   /** Waits until one request from the client is answered through `lb`; returns that answer. */

@@ -20,7 +20,8 @@ export const config = fc
     mode: fc.constantFrom('unicast', 'multicast'),
     check: fc.record({ interval: fc.integer({ min: 1, max: 5 }), fall: fc.integer({ min: 1, max: 5 }), rise: fc.integer({ min: 1, max: 5 }), onFailure: fc.constantFrom('fault', 'lower-priority') }),
     iface: fc.constantFrom('eth0', 'ens192', 'eth1'),
-    prefix: fc.integer({ min: 8, max: 32 }),
+    // the nodes (.11-.14) must be in the VIP's subnet (VIP_OUTSIDE_SUBNET)
+    prefix: fc.oneof(fc.integer({ min: 8, max: 25 }), fc.constant(32)),
     routerId: fc.integer({ min: 1, max: 255 }),
     services: fc.uniqueArray(
       fc.record({
@@ -40,7 +41,8 @@ export const config = fc
     pass: fc.stringMatching(/^[A-Za-z0-9!#%&()*+,./:;<=>?@^_|~-]{1,8}$/),
     name: fc.stringMatching(new RegExp(SCHEMA_PATTERNS['/properties/name'].source)),
   })
-  .filter((c) => new Set([...c.services.map((s) => s.port), ...(c.stats.enabled ? [c.stats.port] : [])]).size === c.services.length + (c.stats.enabled ? 1 : 0))
+  // every port once, 1081 (the readiness page) included
+  .filter((c) => new Set([1081, ...c.services.map((s) => s.port), ...(c.stats.enabled ? [c.stats.port] : [])]).size === c.services.length + (c.stats.enabled ? 1 : 0) + 1)
   .map((c) => {
     const base = `10.${c.net}`;
     return {

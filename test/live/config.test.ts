@@ -9,7 +9,7 @@ describe('keepalived.conf properties proven in the namespace lab', () => {
   for (const [label, yaml] of [
     ['defaults', labYaml()],
     ['fast (VRRPv3)', labYaml({ version: 3, advertInterval: 0.25, auth: null })],
-    ['multicast, nopreempt', labYaml({ mode: 'multicast', preempt: false })],
+    ['multicast, preempt', labYaml({ mode: 'multicast', preempt: true })],
   ] as const) {
     it(`${label}: a node that steps down after a split brain sends one last advert (vrrp_higher_prio_send_advert in global_defs)`, () => {
       for (const files of Object.values(renderLab(yaml))) {

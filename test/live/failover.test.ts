@@ -3,7 +3,10 @@
  * in a network of namespaces (test/helpers/netlab.ts). Needs root; in CI a missing tool fails.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { INTERFACE_FILE, INTERFACE_SCRIPT } from '../../src/facts/node.js';
+import { userdataForNode } from '../../src/render/userdata.js';
 import { join } from 'node:path';
 import { missing } from '../helpers/tools.js';
 import { metadataModeFiles } from '../../src/render/agent.js';
@@ -28,10 +31,13 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
 
   const servedThrough = (lb: LbName) => lab.servedThrough(lb);
 
-  /** Both nodes run this config, lb-0 is MASTER and serves, lb-1 is a healthy BACKUP. */
+  /**
+   * Both nodes run this config, lb-0 is MASTER and serves, lb-1 is a healthy BACKUP. With preempt
+   * off the VIP stays where a test left it, so a pair whose VIP is elsewhere starts afresh.
+   */
   async function steady(yamlText: string): Promise<void> {
     const running = lab.initPid('lb-0') && lab.initPid('lb-1') && lab.pgrep('lb-0', 'haproxy') === 0 && lab.pgrep('lb-1', 'haproxy') === 0;
-    if (deployed !== yamlText || !running) await deploy(yamlText);
+    if (deployed !== yamlText || !running || lab.vipHolders().join() !== 'lb-0') await deploy(yamlText);
     await lab.steady();
   }
 
@@ -96,7 +102,10 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
     await waitFor('haproxy back on lb-0', () => lab.pgrep('lb-0', 'haproxy') === 0, { timeoutMs: 5_000 });
   });
 
-  it('2) haproxy dies on the MASTER: the BACKUP takes the VIP and serves; haproxy returns: preempt moves the VIP back to lb-0', async () => {
+  it('2) haproxy dies on the MASTER: the BACKUP takes the VIP and serves; haproxy returns: the VIP stays on lb-1 (one move, not two)', async () => {
+    const conf = renderLab(DEFAULT)['lb-0'].get('etc/keepalived/keepalived.conf')!.content;
+    expect(conf).not.toMatch(/nopreempt/); // holding is a weight: a node that cannot serve still loses the VIP
+    expect(conf).toMatch(/^\s*state BACKUP$/m);
     await steady(DEFAULT);
     lab.killHaproxy('lb-0');
     await waitFor('lb-1 holds the VIP', () => lab.hasVip('lb-1'));
@@ -105,6 +114,28 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
     await waitFor('lb-0 released the VIP', () => !lab.hasVip('lb-0'));
     expect(lab.readLog('lb-0', 'keepalived')).toContain('Entering FAULT STATE');
 
+    const backups = count(lab.readLog('lb-0', 'keepalived'), 'Entering BACKUP STATE');
+    const masters = count(lab.readLog('lb-0', 'keepalived'), 'Entering MASTER STATE');
+    lab.startHaproxy('lb-0');
+    await waitFor('lb-0 left FAULT for BACKUP', () => count(lab.readLog('lb-0', 'keepalived'), 'Entering BACKUP STATE') > backups);
+    // several advert intervals with a healthy, higher-priority lb-0: nothing moves, since lb-1
+    // holds the VIP with its hold bonus (249 + 2 > 250)
+    await new Promise((res) => setTimeout(res, 5_000));
+    expect(lab.vipHolders()).toEqual(['lb-1']);
+    expect(count(lab.readLog('lb-0', 'keepalived'), 'Entering MASTER STATE')).toBe(masters);
+    const rs = lab.get(3, 2);
+    expect(rs.every((x) => x.ok && parseBody(x.body)?.lb === 'lb-1'), JSON.stringify(rs)).toBe(true);
+  });
+
+  it('2b) with `preempt: true` lb-0 takes the VIP back once its checks pass', async () => {
+    const preempt = labYaml({ preempt: true });
+    const conf = renderLab(preempt)['lb-0'].get('etc/keepalived/keepalived.conf')!.content;
+    expect(conf).not.toMatch(/lbbake_holder/);
+    expect(conf).toMatch(/^\s*state BACKUP$/m);
+    await steady(preempt);
+    lab.killHaproxy('lb-0');
+    await waitFor('lb-1 holds the VIP', () => lab.hasVip('lb-1'));
+    await servedThrough('lb-1');
     lab.startHaproxy('lb-0');
     await waitFor('VIP back on lb-0 only', () => lab.vipHolders().join() === 'lb-0');
     await servedThrough('lb-0');
@@ -112,27 +143,7 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
     expect(rs.every((x) => x.ok && parseBody(x.body)?.lb === 'lb-0'), JSON.stringify(rs)).toBe(true);
   });
 
-  it('2b) with `preempt: false` the VIP stays on lb-1 after lb-0 recovers', async () => {
-    const noPreempt = labYaml({ preempt: false });
-    const conf = renderLab(noPreempt)['lb-0'].get('etc/keepalived/keepalived.conf')!.content;
-    expect(conf).toMatch(/^\s*nopreempt$/m);
-    expect(conf).toMatch(/^\s*state BACKUP$/m);
-    await steady(noPreempt);
-    lab.killHaproxy('lb-0');
-    await waitFor('lb-1 holds the VIP', () => lab.hasVip('lb-1'));
-    await servedThrough('lb-1');
-
-    const backups = count(lab.readLog('lb-0', 'keepalived'), 'Entering BACKUP STATE');
-    lab.startHaproxy('lb-0');
-    await waitFor('lb-0 left FAULT for BACKUP', () => count(lab.readLog('lb-0', 'keepalived'), 'Entering BACKUP STATE') > backups);
-    // several advert intervals with a healthy, higher-priority lb-0: nothing moves
-    await new Promise((res) => setTimeout(res, 5_000));
-    expect(lab.vipHolders()).toEqual(['lb-1']);
-    const rs = lab.get(3, 2);
-    expect(rs.every((x) => x.ok && parseBody(x.body)?.lb === 'lb-1'), JSON.stringify(rs)).toBe(true);
-  });
-
-  it('3) the MASTER node is lost (all its processes SIGKILLed, link down): the BACKUP serves; it returns and takes over again', async () => {
+  it('3) the MASTER node is lost (all its processes SIGKILLed, link down): the BACKUP serves; lb-0 returns as BACKUP and the VIP stays', async () => {
     await steady(DEFAULT);
     await lab.killNode('lb-0');
     lab.setLink('lb-0', false);
@@ -143,8 +154,10 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
       lab.setLink('lb-0', true);
     }
     await lab.startNode('lb-0');
-    await waitFor('VIP back on lb-0 only', () => lab.vipHolders().join() === 'lb-0');
-    await servedThrough('lb-0');
+    await waitFor('lb-0 back as BACKUP', () => lab.readLog('lb-0', 'keepalived').includes('Entering BACKUP STATE'), { timeoutMs: 30_000 });
+    await new Promise((res) => setTimeout(res, 4_000));
+    expect(lab.vipHolders()).toEqual(['lb-1']);
+    await servedThrough('lb-1');
   });
 
   it('4) a backend whose /readyz answers 500 gets no traffic; when it recovers, traffic returns', async () => {
@@ -183,7 +196,7 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
     // lower-priority advert and re-sends gratuitous ARPs; without it the client may keep lb-1's
     // MAC for the VIP until its ARP entry expires (measured 1-9 s here, > 20 s under load)
     await waitFor('lb-0 saw the lower-priority advert and re-announced the VIP', () =>
-      /Received advert from 198\.18\.0\.12 with lower priority 249, ours 250[^\n]*\n(.*\n)*.*Sending\/queueing gratuitous ARPs on eth0 for 198\.18\.0\.100/.test(
+      /Received advert from 198\.18\.0\.12 with lower priority \d+, ours \d+[^\n]*\n(.*\n)*.*Sending\/queueing gratuitous ARPs on eth0 for 198\.18\.0\.100/.test(
         lab.readLog('lb-0', 'keepalived').slice(healedAt)), { timeoutMs: 10_000 });
     await servedThrough('lb-0');
   });
@@ -209,8 +222,9 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
     expect(lab.get(2, 1).every((r) => !r.ok)).toBe(true);
   });
 
-  it('6) boot agent: both nodes get the same metadata-mode files; a fake metadata service names them; they come up with the right roles', async () => {
-    const m = labModel(DEFAULT);
+  it('6) boot agent: both nodes get the same metadata-mode files; a fake metadata service names them; they come up with the right roles and their own NIC', async () => {
+    // no vip.interface: the agent writes the NIC holding each node's address for keepalived
+    const m = labModel(labYaml({}, { resolveInterface: true }));
     const same = metadataModeFiles(m, { secrets: 'inline', layout: 'template' }); // what the metadata-mode user-data writes on every node
     const url = await lab.startMetadata(m.identity.metadataKey, { '198.18.0.11': 'lb-0', '198.18.0.12': 'lb-1' });
     for (const n of ['lb-0', 'lb-1'] as const) await lab.killNode(n);
@@ -230,14 +244,28 @@ describe.skipIf(reason)('live HA pair (keepalived + haproxy in network namespace
         expect(readFileSync(join(lab.nodeRoot(n), rel), 'utf8'), rel).toBe(f.content);
       }
       expect(lab.exec(n, ['cat', '/etc/keepalived/keepalived.conf']).stdout).toContain(`unicast_src_ip ${LB_NODES.find((x) => x.name === n)!.address}`);
-      // keepalived's ExecStartPre fail-safe passes, then the services start as systemd would
+      // keepalived's ExecStartPre fail-safe passes (and resolves the NIC again), then the services start as systemd would
       expect(agent(n, '--check').status).toBe(0);
+      expect(readFileSync(join(lab.nodeRoot(n), INTERFACE_FILE), 'utf8')).toBe('    interface eth0\n');
+      // (the agent ran under LBBAKE_ROOT; the node's own /run is where keepalived reads it)
+      lab.exec(n, ['sh', '-c', `mkdir -p /run/lbbake && cp ${join(lab.nodeRoot(n), INTERFACE_FILE)} ${INTERFACE_FILE}`]);
       lab.startHaproxy(n);
       lab.startKeepalived(n);
     }
     await lab.steady();
     expect(lab.readLog('lb-0', 'keepalived')).toContain('Entering MASTER STATE');
     expect(lab.readLog('lb-1', 'keepalived')).not.toContain('Entering MASTER STATE');
+    // the VIP went on the resolved NIC (keepalived.conf names none)
+    expect(lab.exec('lb-0', ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']).stdout).toContain(' 198.18.0.100/32 ');
+
+    // --node user-data: keepalived's ExecStartPre script finds the NIC the same way
+    const script = parse(userdataForNode(m, m.nodes[1])).write_files.find((w: { path: string }) => w.path === INTERFACE_SCRIPT).content as string;
+    const scriptFile = join(lab.nodeRoot('lb-1'), 'lbbake-interface-test');
+    writeFileSync(scriptFile, script.replaceAll(INTERFACE_FILE, '/run/lbbake/interface-test.conf'));
+    const sr = lab.exec('lb-1', ['sh', scriptFile]);
+    expect(sr.status, sr.stderr).toBe(0);
+    expect(sr.stdout).toContain('VRRP interface eth0 (it holds 198.18.0.12)');
+    expect(lab.exec('lb-1', ['cat', '/run/lbbake/interface-test.conf']).stdout).toBe('    interface eth0\n');
 
     // a node whose metadata names another node's role (address mismatch) installs nothing and
     // keepalived's fail-safe keeps it from ever taking the VIP

@@ -47,7 +47,8 @@ describe.skipIf(reason)('live maintenance: lbbake-agent drain/undrain and handov
 
   beforeAll(async () => {
     lab = await NetLab.create();
-    await install(labYaml());
+    // the preempt-on flow first (handover = priority 1, takeback = failback); preempt off below
+    await install(labYaml({ preempt: true }));
   });
 
   afterEach((ctx) => {

@@ -35,8 +35,9 @@ host_mirror() {
 MIRROR=${LBM_MIRROR:-$(host_mirror)}
 [ -n "$MIRROR" ] || { echo "build-chroot.sh: no Debian mirror found in /etc/apt/sources.list*; set LBM_MIRROR" >&2; exit 1; }
 # What the matrix runs: the three validators. python3-cffi-backend: debootstrap does not resolve
-# virtual packages (cloud-init -> python3-cryptography -> python3-cffi-backend-api-min).
-PACKAGES=haproxy,keepalived,cloud-init,python3-cffi-backend
+# virtual packages (cloud-init -> python3-cryptography -> python3-cffi-backend-api-min). curl: the
+# readiness check keepalived.conf runs (keepalived -t disables a check whose program is missing).
+PACKAGES=haproxy,keepalived,cloud-init,python3-cffi-backend,curl
 # bump RECIPE when the build steps below change what a chroot holds
 RECIPE=1
 KEY=$(printf 'packages=%s variant=minbase recipe=%s\n' "$PACKAGES" "$RECIPE" | sha256sum | cut -c1-12)

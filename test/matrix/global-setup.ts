@@ -3,7 +3,7 @@
  * background) as soon as `npm test` starts, so a cold machine builds them while the other suites
  * run; the matrix suites (sorted last, see sequencer.ts) then find them built, or wait for the
  * build in progress (build-chroot.sh holds a lock per suite). Only when the run includes the
- * matrix, as root, with debootstrap. A build still running when the run ends is killed (its
+ * matrix, as root, with debootstrap; at low CPU and I/O priority. A build still running when the run ends is killed (its
  * process group; a half-built chroot is never marked done and is rebuilt next time).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -20,7 +20,8 @@ export default function setup(): () => Promise<void> {
   const haveDebootstrap = spawnSync('sh', ['-c', 'command -v debootstrap']).status === 0;
   if (process.getuid?.() === 0 && haveDebootstrap && runsMatrix()) {
     for (const suite of CHROOT_SUITES) {
-      const child = spawn('bash', [BUILD_SCRIPT, suite], { detached: true, stdio: 'ignore' });
+      // niced: the live suites running meanwhile measure failovers
+      const child = spawn('nice', ['-n', '15', 'ionice', '-c', '3', 'bash', BUILD_SCRIPT, suite], { detached: true, stdio: 'ignore' });
       child.on('error', () => undefined);
       builds.push(child);
     }

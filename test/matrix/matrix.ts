@@ -16,6 +16,7 @@ import type { Model } from '../../src/compile/model.js';
 import { OS_FACTS, OS_IDS, type OsId, type Suite } from '../../src/facts/os.js';
 import { userdataForMetadata, userdataForNode } from '../../src/render/userdata.js';
 import { nodeTree } from '../../src/render/node.js';
+import { INTERFACE_FILE, RESOLVED_STAND_IN } from '../../src/facts/node.js';
 import { ROOT } from '../helpers/cli.js';
 import { fixtureNames, loadFixture } from '../helpers/golden.js';
 import { config } from '../helpers/random-config.js';
@@ -103,8 +104,17 @@ export class SuiteTools {
     return this.run(['haproxy', '-c', '-f', this.write('haproxy.cfg', content)]);
   }
 
-  /** keepalived -t in a throwaway network namespace holding a veth of each interface name. */
+  /**
+   * keepalived -t in a throwaway network namespace holding a veth of each interface name. A config
+   * that includes INTERFACE_FILE (vip.interface not set) gets that include as a node writes it at
+   * boot, for a NIC named RESOLVED_STAND_IN.
+   */
   keepalived(content: string, interfaces: string[]): ToolResult {
+    const include = `include ${INTERFACE_FILE}`;
+    if (content.includes(include)) {
+      content = content.replaceAll(include, `include ${this.write('interface.conf', `    interface ${RESOLVED_STAND_IN}\n`)}`);
+      interfaces = [...interfaces, RESOLVED_STAND_IN];
+    }
     const file = this.write('keepalived.conf', content);
     const ns = `lbbk-m${process.pid}-${nsCounter++}`;
     try {

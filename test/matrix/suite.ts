@@ -93,7 +93,7 @@ export function defineSuiteTests(suite: Suite): void {
         for (const c of mine) {
           for (const f of filesOf(c, tool)) {
             const r: ToolResult =
-              tool === 'haproxy' ? tools.haproxy(f.content) : tool === 'keepalived' ? tools.keepalived(f.content, [c.model.vip.interface]) : tools.cloudInitSchema(f.content);
+              tool === 'haproxy' ? tools.haproxy(f.content) : tool === 'keepalived' ? tools.keepalived(f.content, c.model.vip.interface ? [c.model.vip.interface] : []) : tools.cloudInitSchema(f.content);
             checked++;
             if (!accepts[tool](r)) failed.push(`${c.name} (${c.model.os.id}), ${f.label}: exit ${r.status}\n${r.output}`);
           }

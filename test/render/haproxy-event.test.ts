@@ -39,7 +39,8 @@ describe('haproxy exit event', () => {
 
   it('with onFailure: lower-priority the file lowers the priority like the check', () => {
     const lp = compile(yaml.replace('{ routerId: 7 }', '{ routerId: 7, check: { onFailure: lower-priority } }')).model!;
-    expect(renderKeepalived(lp, lp.nodes[0])).toContain(`file "${HAPROXY_EVENT.stateFile}"\n    weight -2\n`);
+    // the computed weight: below the lowest node even while holding the VIP (gap 1 + hold 2 + 1)
+    expect(renderKeepalived(lp, lp.nodes[0])).toContain(`file "${HAPROXY_EVENT.stateFile}"\n    weight -4\n`);
   });
 
   it('is part of what render --node writes', () => {

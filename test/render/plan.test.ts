@@ -21,10 +21,15 @@ describe('lbbake explain on the example', () => {
     expect(r.code, r.stderr).toBe(0);
     const t = r.stdout;
     expect(t).toMatch(/^cluster k8s-apiserver \(Debian 12\)\n/);
-    expect(t).toMatch(/lb-0 +10\.168\.222\.189 +MASTER priority 250; haproxy down -> FAULT/);
-    expect(t).toMatch(/lb-1 +10\.168\.222\.190 +BACKUP priority 249; haproxy down -> FAULT/);
-    expect(t).toContain('haproxy dies on the MASTER: 1.5 s = detect 1 s + takeover 0.5 s');
+    expect(t).toMatch(/lb-0 +10\.168\.222\.189 +BACKUP priority 250 \(252 \/ 246\); haproxy down -> FAULT/);
+    expect(t).toMatch(/lb-1 +10\.168\.222\.190 +BACKUP priority 249 \(251 \/ 245\); haproxy down -> FAULT/);
+    expect(t).toContain('cold start: every node starts as BACKUP');
+    expect(t).toContain('afterwards: preempt off: the VIP stays on the node holding it (hold +2)');
+    expect(t).toContain('readiness check: /usr/bin/curl');
+    expect(t).toContain('haproxy dies on the MASTER: 1.03 s = detect 1 s + takeover 0.03 s');
     expect(t).toContain('MASTER node lost:           3.03 s');
+    expect(t).toContain('MASTER stops or reboots:    0.03 s');
+    expect(t).toContain('MASTER reaches no server:   7.53 s');
     expect(t).toContain('vrrp (IP protocol 112): lb-0 10.168.222.189 -> 10.168.222.190');
     expect(t).toContain('vrrp (IP protocol 112): lb-1 10.168.222.190 -> 10.168.222.189');
     expect(t).toContain('tcp port 6443: clients -> VIP 10.168.222.18');
@@ -39,12 +44,16 @@ describe('lbbake explain on the example', () => {
     expect(r.code).toBe(0);
     const p = JSON.parse(r.stdout);
     expect(p.nodes.map((n: any) => [n.name, n.state, n.priority])).toEqual([
-      ['lb-0', 'MASTER', 250],
+      ['lb-0', 'BACKUP', 250],
       ['lb-1', 'BACKUP', 249],
     ]);
     expect(p.check).toMatchObject({ weight: 0, onFailure: 'FAULT', intervalSeconds: 1, fall: 1 });
-    expect(p.failover.haproxyDeath).toMatchObject({ detectSeconds: 1, takeoverSeconds: 0.5, totalSeconds: 1.5 });
+    expect(p.readiness).toMatchObject({ enabled: true, weight: -4, page: '127.0.0.1:1081/lbbake/ready' });
+    expect(p.hold).toEqual({ enabled: true, weight: 2, file: '/run/lbbake-vrrp-holder' });
+    expect(p.failover.haproxyDeath).toMatchObject({ detectSeconds: 1, takeoverSeconds: 0.03, totalSeconds: 1.03 });
     expect(p.failover.nodeLoss.seconds).toBe(3.03);
+    expect(p.failover.gracefulStop.seconds).toBe(0.03);
+    expect(p.failover.backendCut.seconds).toBe(7.53);
     expect(p.firewall.filter((f: any) => f.protocol.startsWith('vrrp'))).toHaveLength(2);
     expect(Object.keys(p.clouds)).toEqual(['aws', 'gce', 'azure', 'openstack']);
   });
@@ -54,16 +63,56 @@ describe('lbbake explain on the example', () => {
     });
     const r = await run(['explain', f, '--json']);
     const p = JSON.parse(r.stdout);
-    expect(p.check).toMatchObject({ weight: -2, onFailure: 'lower priority' });
-    expect(p.nodes[0].onCheckFailure).toBe('priority 250 -> 248');
+    // below the lowest node even while holding the VIP: 249 - (gap 1 + hold 2 + 1)
+    expect(p.check).toMatchObject({ weight: -4, onFailure: 'lower priority' });
+    expect(p.nodes[0].onCheckFailure).toBe('priority 250 -> 246');
     expect(p.failover.haproxyDeath.totalSeconds).toBe(4.03);
+  });
+  it('the full Master_Down time for any advert interval (3 adverts + skew), not a fixed takeover', async () => {
+    const f = variant('slow-advert', (d) => {
+      d.vrrp.advertInterval = 40;
+    });
+    const p = JSON.parse((await run(['explain', f, '--json'])).stdout);
+    // 3 x 40 + (256 - 249) / 256 x 40 = 121.09; FAULT: the skew alone, 1.09
+    expect(p.failover.nodeLoss.seconds).toBe(121.09);
+    expect(p.failover.haproxyDeath.takeoverSeconds).toBe(1.09);
+    expect(p.failover.gracefulStop.seconds).toBe(1.09);
+  });
+  it('a lower-priority node given state MASTER: who holds the VIP at a cold start, and after', async () => {
+    const off = variant('lowmaster', (d) => {
+      d.nodes[1].state = 'MASTER';
+    });
+    const t = (await run(['explain', off])).stdout;
+    expect(t).toContain('lb-1 starts as MASTER (state: MASTER) though lb-0 has the higher priority (250 > 249)');
+    expect(t).toContain('with preempt off, lb-1 keeps it');
+    // the budget is the worst case either way: lb-0 holding, lb-1 taking over
+    expect(t).toContain('MASTER node lost:           3.03 s');
+    const on = variant('lowmaster-preempt', (d) => {
+      d.nodes[1].state = 'MASTER';
+      d.vrrp.preempt = true;
+    });
+    const p = JSON.parse((await run(['explain', on, '--json'])).stdout);
+    expect(p.holder.coldStart).toContain('with preempt on, lb-0 takes it back as soon as its checks pass');
+    expect(p.nodes.map((n: any) => n.holding)).toEqual([250, 249]);
   });
   it('shows the cloud VIP move when vip.cloud is set', async () => {
     const f = variant('cloud', (d) => {
       d.vip.cloud = { provider: 'aws', mode: 'secondary-ip' };
     });
     const r = await run(['explain', f]);
-    expect(r.stdout).toContain('cloud VIP move: aws secondary-ip via notify_master "/usr/local/libexec/lbbake/vip-move-aws secondary-ip eth0 10.168.222.18"');
+    expect(r.stdout).toContain('cloud: aws secondary-ip: lbbake-vip assigns 10.168.222.18 as a secondary private IP');
+    expect(r.stdout).toContain('keepalived notify (lb-0; the others differ in address=): "/usr/local/libexec/lbbake/lbbake-vip cloud=aws mode=secondary-ip vip=10.168.222.18/32 address=10.168.222.189 every=10 notify"');
+  });
+  it('says how each node finds its VRRP interface when vip.interface is not set, and names a set one', async () => {
+    const r = await run(['explain', EXAMPLE, '--json']);
+    expect(JSON.parse(r.stdout).vip).toMatchObject({ interface: null, interfaceHow: expect.stringContaining('the NIC that holds its own address (lb-0 10.168.222.189, lb-1 10.168.222.190)') });
+    const set = await run(['explain', variant('iface', (d) => { d.vip.interface = 'ens5'; }), '--json']);
+    expect(JSON.parse(set.stdout).vip).toMatchObject({ interface: 'ens5', interfaceHow: 'vip.interface: ens5 on every node' });
+    // render --node says it too, next to what it wrote
+    const out = join(dir, 'render-iface');
+    const rr = await run(['render', EXAMPLE, '--node', 'lb-1', '-o', out]);
+    expect(rr.stderr).toContain('vip.interface is not set: keepalived.conf includes /run/lbbake/keepalived-interface.conf, which lb-1 writes at boot as "interface <the NIC holding 10.168.222.190>"');
+    expect(readFileSync(join(out, 'etc/keepalived/keepalived.conf'), 'utf8')).toContain('    include /run/lbbake/keepalived-interface.conf\n');
   });
   it('a DNS-backed service: the name, slots and timers, and UDP 53 to the nameservers in the firewall rules', async () => {
     const f = variant('dns', (d) => {

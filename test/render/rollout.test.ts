@@ -59,7 +59,7 @@ describe('buildRollout', () => {
   });
 
   it('an added apiserver: haproxy.cfg on every node, a new image, BACKUP first, then handover, then the former MASTER', () => {
-    const r = rollout(addServer);
+    const r = rollout(addServer, (d) => (d.vrrp.preempt = true));
     expect(r.changes).toEqual([{ path: 'services[kubernetes-apiserver].servers[master-3]', kind: 'added', new: 'address 10.168.222.208, port 6443' }]);
     expect(r.secrets).toEqual([]);
     for (const n of ['lb-0', 'lb-1']) {

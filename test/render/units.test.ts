@@ -35,7 +35,8 @@ describe('haproxy /dev/log in the chroot', () => {
       const w = ud.write_files.find((f) => f.path === HAPROXY_DEVLOG_DROPIN);
       expect(w !== undefined).toBe(has);
       const apply = ud.write_files.find((f) => f.path.endsWith('lbbake-apply'))!.content;
-      // every OS also gets the haproxy exit-event drop-in (test/render/haproxy-event.test.ts)
+      // every OS also gets the haproxy exit-event drop-in (test/render/haproxy-event.test.ts) and lbbake's
+      // restart/stop-order drop-ins (test/render/system.test.ts)
       expect(apply.includes('systemctl daemon-reload\nsystemctl enable')).toBe(true);
       if (w) {
         expect(w.defer).toBeUndefined();

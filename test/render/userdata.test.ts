@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { AGENT_PATHS, fillNode, metadataModeFiles, nodeValues, secretsUserdata } from '../../src/render/agent.js';
 import { createHash } from 'node:crypto';
+import { VIP_PROGRAM } from '../../src/facts/node.js';
 import { lbbakeVersion } from '../../src/io/paths.js';
 import { CLOUD_LIMITS, countedSize, encodeUserdata } from '../../src/render/encode.js';
 import { secretValues } from '../../src/render/agent-secrets.js';
@@ -50,7 +51,7 @@ describe('gen-userdata without --node (metadata mode)', () => {
 
   it('installs packages, writes agent, unit, drop-in, shared files, one keepalived template and the 0600 secrets file, runs the agent', () => {
     const doc = parse(userdataForMetadata(m));
-    expect(doc.packages).toEqual(['haproxy', 'keepalived']);
+    expect(doc.packages).toEqual(['haproxy', 'keepalived', 'curl']);
     const byPath = new Map<string, { permissions: string; defer?: boolean; content: string; encoding?: string }>(doc.write_files.map((f: { path: string }) => [f.path, f]));
     expect([...byPath.keys()]).toEqual([
       '/usr/local/sbin/lbbake-agent',
@@ -61,6 +62,9 @@ describe('gen-userdata without --node (metadata mode)', () => {
       '/usr/lib/lbbake/shared/etc/haproxy/haproxy.cfg',
       '/usr/lib/lbbake/shared/etc/sysctl.d/90-lbbake-k8s-apiserver.conf',
       '/etc/systemd/system/haproxy.service.d/lbbake-track.conf',
+      '/usr/local/libexec/lbbake/vrrp-holder',
+      '/etc/systemd/system/haproxy.service.d/lbbake-ha.conf',
+      '/etc/systemd/system/keepalived.service.d/lbbake-ha.conf',
       '/etc/lbbake/secrets.json',
     ]);
     expect(byPath.get('/etc/lbbake/secrets.json')!.permissions).toBe('0600');
@@ -94,8 +98,8 @@ describe('gen-userdata without --node (metadata mode)', () => {
     const cluster = JSON.parse(metadataModeFiles(m, { secrets: 'at-boot', layout: 'template' }).get(AGENT_PATHS.clusterFile.slice(1))!.content);
     expect(cluster.metadataKey).toBe('lb-node');
     expect(cluster.nodes).toEqual([
-      { name: 'lb-0', address: '10.168.222.189', priority: 250, state: 'MASTER', peers: ['10.168.222.190'], handoverWeight: -249 },
-      { name: 'lb-1', address: '10.168.222.190', priority: 249, state: 'BACKUP', peers: ['10.168.222.189'], handoverWeight: -248 },
+      { name: 'lb-0', address: '10.168.222.189', priority: 250, state: 'BACKUP', peers: ['10.168.222.190'], handoverWeight: -254 },
+      { name: 'lb-1', address: '10.168.222.190', priority: 249, state: 'BACKUP', peers: ['10.168.222.189'], handoverWeight: -254 },
     ]);
     expect(cluster.files).toEqual([
       { path: '/etc/keepalived/keepalived.conf', from: 'template', mode: '0600', owner: 'root', group: 'root', onChange: 'keepalived.service' },
@@ -127,6 +131,20 @@ describe('gen-userdata without --node (metadata mode)', () => {
       const tpl = files.get(`usr/lib/lbbake/template/${rel}`)!.content;
       for (const n of perAddress.nodes) expect(fillNode(tpl, nodeValues(n))).toBe(copies.get(`usr/lib/lbbake/nodes/${n.name}/${rel}`)!.content);
     }
+  });
+
+  it('with vip.cloud, lbbake-vip travels gz+b64 like the agent, decodes to exactly the program, and is plain in the gzipped form', () => {
+    const aws = modelOf(exampleText().replace(/^vip:\n/m, 'vip:\n  cloud: { provider: aws, mode: secondary-ip }\n'));
+    const want = metadataModeFiles(aws, { secrets: 'inline' }).get(VIP_PROGRAM.slice(1))!.content;
+    const text = userdataForMetadata(aws);
+    const w = (parse(text) as { write_files: Array<{ path: string; content: string; encoding?: string }> }).write_files.find((f) => f.path === VIP_PROGRAM)!;
+    expect(w.encoding).toBe('gz+b64');
+    expect(writeFileContent(w)).toBe(want);
+    expect(text).toContain(`# ${VIP_PROGRAM}: the cloud VIP mover of lbbake ${lbbakeVersion()} (agent/lbbake-vip.py`);
+    expect(text).toContain(`sha256 ${createHash('sha256').update(want).digest('hex')}.`);
+    const zipped = (parse(userdataForMetadata(aws, { agent: 'plain' })) as { write_files: Array<{ path: string; content: string; encoding?: string }> }).write_files.find((f) => f.path === VIP_PROGRAM)!;
+    expect(zipped.encoding).toBeUndefined();
+    expect(zipped.content).toBe(want);
   });
 
   it('--node keeps working; --secrets-only with --node is a usage error', async () => {
@@ -210,7 +228,7 @@ describe.skipIf(noPython)('the agent script', () => {
 
   it('imports only the standard library', () => {
     const imports = [...agent.matchAll(/^(?:import|from) ([\w.]+)/gm)].map((x) => x[1].split('.')[0]);
-    expect([...new Set(imports)].sort()).toEqual(['grp', 'ipaddress', 'json', 'os', 'pwd', 're', 'socket', 'subprocess', 'sys', 'tempfile', 'time', 'urllib']);
+    expect([...new Set(imports)].sort()).toEqual(['grp', 'http', 'ipaddress', 'json', 'os', 'pwd', 're', 'socket', 'subprocess', 'sys', 'tempfile', 'time', 'urllib']);
   });
 
   it('uses platform-python on Rocky 8', () => {
@@ -253,7 +271,9 @@ describe("the bundled example's metadata-mode user-data size", () => {
    * READABLE_BUDGET; the agent travels gz+b64 in it (plain where the whole user-data is gzipped,
    * as for AWS). The figures and the headroom are printed on every run.
    */
-  const READABLE_BUDGET = 12 * 1024;
+  // 15 KB since issue 12: keepalived's readiness check and VIP holder (keepalived.conf, haproxy's
+  // readiness page, the holder script) and the restart/stop-order drop-ins for haproxy and keepalived
+  const READABLE_BUDGET = 15 * 1024;
   const text = userdataForMetadata(m);
   const plain = Buffer.byteLength(text);
   const agentLine = text.split('\n').find((l) => l.startsWith('    content: H4sI'))!;

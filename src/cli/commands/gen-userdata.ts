@@ -86,7 +86,8 @@ export async function handler(
         : userdataForNode(mm, mm.nodes.find((n) => n.name === node.name)!);
   let make = makeFor(a.encoding === 'gzip' || a.encoding === 'gzip+base64');
   let text = make(m);
-  let enc = encodeForCloud(text, { ...a, toFile: a.o !== undefined });
+  const zippedForm = !a.secretsOnly && node === undefined && a.cloud ? makeFor(true)(m) : undefined;
+  let enc = encodeForCloud(text, { ...a, toFile: a.o !== undefined, zipped: zippedForm });
   let encoding = a.encoding ?? 'plain';
   if (enc.diagnostics.length > 0 && a.cloud && a.encoding === undefined && a.o) {
     // no encoding asked for: compress to fit, as cloud-init unpacks gzip user-data itself

@@ -1,6 +1,9 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import type { Argv } from 'yargs';
+import { parse, stringify } from 'yaml';
+import { secretsFilePath } from '../../io/secrets-file.js';
+import { readRegularFile } from '../../io/read.js';
 import { formatDiagnostic, hasErrors } from '../../diagnostics/diagnostic.js';
 import { defaultStarter, renderStarter, starterFromEnv } from '../../render/starter.js';
 import { SCHEMA_PATH } from '../../io/paths.js';
@@ -38,12 +41,15 @@ const randomPass = (): string => generateSecret(AUTH_PASS_MAX);
 export function handler(a: { file: string; fromEnv: boolean; force: boolean; schema?: string }, io: Io): number {
   const file = resolve(io.cwd, a.file);
   if (existsSync(file) && !a.force) throw new UsageError(`${a.file} already exists; pass --force to overwrite it`);
+  const store = secretsFilePath(file);
   let starter = defaultStarter();
+  let authPass: string | undefined;
   if (a.fromEnv) {
-    const r = starterFromEnv(io.env, randomPass);
+    const r = starterFromEnv(io.env, randomPass, basename(store));
     for (const e of r.errors) io.stderr(`lbbake init: error: ${e.variable} ${e.what}\n`);
     if (!r.starter) return EXIT.INVALID;
     starter = r.starter;
+    authPass = r.authPass;
     io.stderr(`lbbake init: taken over from the guide's variables, with these changes:\n`);
     for (const c of r.changes) io.stderr(`  - ${c.variable}: ${c.what}\n`);
   }
@@ -51,11 +57,33 @@ export function handler(a: { file: string; fromEnv: boolean; force: boolean; sch
   const check = compile(text);
   if (hasErrors(check.diagnostics)) {
     const detail = check.diagnostics.map((d) => formatDiagnostic(a.file, d)).join('\n');
+    // values from the environment are the user's input; the plain starter is lbbake's own
+    if (a.fromEnv) {
+      io.stderr(`lbbake init: error: the variables do not make a valid lb.yaml (nothing written):\n${detail}\n`);
+      return EXIT.INVALID;
+    }
     throw new InternalError(`init produced an invalid lb.yaml:\n${detail}`);
   }
-  // 0600 when it carries the VRRP password
-  writeFileAtomic(file, text, starter.input.vrrp.auth ? 0o600 : 0o644);
+  if (authPass !== undefined) {
+    // beside lb.yaml, where every lbbake command looks for it (0600; *.secrets.yaml is git-ignored)
+    let kept: Record<string, unknown> = {};
+    if (existsSync(store)) {
+      let old: unknown;
+      try {
+        old = parse(readRegularFile(store, 64 * 1024).toString('utf8'));
+      } catch {
+        old = undefined;
+      }
+      if (old === null || typeof old !== 'object' || Array.isArray(old)) {
+        io.stderr(`lbbake init: error: ${basename(store)} exists but is not a readable YAML mapping of secrets; move it away and rerun (nothing written)\n`);
+        return EXIT.INVALID;
+      }
+      kept = old as Record<string, unknown>;
+    }
+    writeFileAtomic(store, `# secrets for ${starter.input.name}, from lbbake init --from-env; keep this file private (mode 0600), out of git\n${stringify({ ...kept, vrrpAuthPass: authPass }, { lineWidth: 0 })}`, 0o600);
+  }
+  writeFileAtomic(file, text, 0o644);
   const warnings = check.diagnostics.length;
-  io.stderr(`wrote ${a.file}${warnings ? ` (${warnings} warnings: run lbbake validate ${a.file})` : ''}; next: lbbake explain ${a.file}\n`);
+  io.stderr(`wrote ${a.file}${authPass !== undefined ? ` and ${basename(store)}` : ''}${warnings ? ` (${warnings} warnings: run lbbake validate ${a.file})` : ''}; next: lbbake explain ${a.file}\n`);
   return EXIT.OK;
 }

@@ -8,6 +8,7 @@ import { checkDrift } from '../../io/drift.js';
 import { type Common, findNode, generatedSlots, type Io, loadModel, printJson, reportDrift, secretStrings, verifyOrFail, wantsOf } from '../common.js';
 import { EXIT } from '../../diagnostics/errors.js';
 import { secretsFilePath } from '../../io/secrets-file.js';
+import { INTERFACE_FILE } from '../../facts/node.js';
 
 export const builder = (y: Argv) =>
   y
@@ -37,6 +38,11 @@ export async function handler(a: Common & { node: string; o?: string; check: boo
   }
   const written = writeTree(dir, files);
   if (a.json) printJson(a, io, loaded.diagnostics, { wrote: written });
-  else io.stderr(`wrote ${written.length} files for ${node.name} (${node.state}, priority ${node.priority}) under ${dir}\n`);
+  else {
+    io.stderr(`wrote ${written.length} files for ${node.name} (${node.state}, priority ${node.priority}) under ${dir}\n`);
+    if (!m.vip.interface) {
+      io.stderr(`vip.interface is not set: keepalived.conf includes ${INTERFACE_FILE}, which ${node.name} writes at boot as "interface <the NIC holding ${node.address}>" (lbbake explain says how)\n`);
+    }
+  }
   return EXIT.OK;
 }

@@ -1,4 +1,4 @@
-import { PACKAGES, SELINUX_BOOLEANS, UNITS } from '../../facts/node.js';
+import { INTERFACE_FILE, PACKAGES, RESOLVED_STAND_IN, SELINUX_BOOLEANS, UNITS } from '../../facts/node.js';
 import type { Model } from '../../compile/model.js';
 import { renderTemplateFile } from '../templates.js';
 import { type FileSet } from '../files.js';
@@ -80,7 +80,9 @@ export function buildScripts(m: Model, files: FileSet): Script[] {
     {
       name: '40-check-configs.sh',
       content: render('check-configs', {
-        interface: m.vip.interface,
+        interface: m.vip.interface ?? RESOLVED_STAND_IN,
+        // vip.interface not set: the include each node writes at boot, checked as that line
+        includeLine: m.vip.interface ? '' : `include ${INTERFACE_FILE}`,
         substitutions: checkSubstitutions(m),
         haproxyConfigs: targets.haproxy,
         keepalivedConfigs: targets.keepalived,

@@ -3,7 +3,7 @@
 # private mount namespace (ip netns exec NS unshare --pid --fork --mount-proc --mount ...).
 # Gives the node a private /run and its own /etc/keepalived, /etc/haproxy, /var/lib/haproxy so
 # the files lbbake renders run unmodified at their real paths; then reaps orphans forever.
-# With "overlay" (cloud labs), /etc and /usr are overlays whose upper layers are NODEROOT/etc and
+# With "overlay" (every lab), /etc and /usr are overlays whose upper layers are NODEROOT/etc and
 # NODEROOT/usr, so every file of the node's tree there (/etc/lbbake, /usr/libexec/keepalived, ...)
 # is at its real path too, over an unchanged host.
 # usage: node-init.sh NODEROOT PYTHON [bind|overlay]
