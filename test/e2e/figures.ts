@@ -41,7 +41,8 @@ export function writeResults(file: string, out: string): void {
   if (!existsSync(file)) return;
   const res: Record<string, { median: number; min: number; max: number; n: number }> = {};
   for (const [kind, xs] of [...byKind(file)].sort(([a], [b]) => a.localeCompare(b))) {
-    res[kind] = { median: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
+    const r = (x: number) => Number(x.toFixed(3));
+    res[kind] = { median: r(median(xs)), min: r(Math.min(...xs)), max: r(Math.max(...xs)), n: xs.length };
   }
   writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
 }
