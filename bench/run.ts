@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PKG_ROOT } from '../src/io/paths.js';
 import { recordFigures, selectedParts } from './results.js';
+import { servePart } from './serve.js';
 import { missing } from '../test/helpers/tools.js';
 import {
   type BackendName,
@@ -350,6 +351,8 @@ async function dnsPart(lab: NetLab): Promise<void> {
 const PARTS: Record<string, (lab: NetLab) => Promise<void>> = {
   lan: lanPart,
   dns: dnsPart,
+  // the VIP follows the ability to serve; long-lived streams (bench/serve.ts)
+  serve: servePart,
 };
 
 async function main(): Promise<number> {

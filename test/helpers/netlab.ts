@@ -31,10 +31,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { compile } from '../../src/compile/compile.js';
+import { deterministicSources } from '../../src/compile/secrets.js';
 import type { Model } from '../../src/compile/model.js';
 import { PKG_ROOT } from '../../src/io/paths.js';
 import { nodeTree } from '../../src/render/node.js';
@@ -96,7 +97,7 @@ export interface LabVrrp {
  * lbbake's defaults (preempt off, readiness on, leastconn). vrrp keys given here replace the
  * example's; `auth: null` drops the password (needed for VRRPv3). `balance` overrides the service's.
  */
-export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] }; resolveInterface?: boolean; balance?: string } = {}): string {
+export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] }; resolveInterface?: boolean; balance?: string; health?: Record<string, unknown> } = {}): string {
   const { auth, ...rest } = vrrp;
   const v: Record<string, unknown> = { routerId: 18, advertInterval: 1, mode: 'unicast', ...rest };
   if (auth !== null) v.auth = auth ?? { pass: 'k8sHA-18' };
@@ -113,7 +114,7 @@ export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; namese
         name: 'kubernetes-apiserver',
         port: PORT,
         ...(opts.balance ? { balance: opts.balance } : {}),
-        health: { type: 'https', path: '/readyz' },
+        health: { type: 'https', path: '/readyz', ...opts.health },
         ...(opts.dns
           ? { dns: { name: DNS_NAME, ...opts.dns } }
           : { servers: BACKENDS.map((b) => ({ name: b.name, address: b.address })) }),
@@ -124,8 +125,13 @@ export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; namese
 }
 
 /** The normalized model of an lb.yaml; throws with the diagnostics when it does not compile. */
-export function labModel(yamlText: string): Model {
-  const r = compile(yamlText);
+export function labModel(yamlText: string, opts: { baseDir?: string } = {}): Model {
+  // file: references (health.clientCert) are read relative to baseDir, like lbbake does beside lb.yaml
+  const sources = opts.baseDir === undefined ? undefined : {
+    ...deterministicSources('lab'),
+    readFile: (p: string) => readFileSync(isAbsolute(p) ? p : join(opts.baseDir!, p), 'utf8'),
+  };
+  const r = compile(yamlText, sources);
   if (!r.model) throw new Error(`lab lb.yaml does not compile: ${JSON.stringify(r.diagnostics)}`);
   return r.model;
 }
@@ -135,8 +141,8 @@ export function labModel(yamlText: string): Model {
  * haproxy.service drop-in (haproxy's exit event), as on a node set up by hand or by the guide:
  * the lab then starts haproxy bare and only the polling check sees it die.
  */
-export function renderLab(yamlText: string, opts: { events?: boolean } = {}): Record<LbName, FileSet> {
-  const m = labModel(yamlText);
+export function renderLab(yamlText: string, opts: { events?: boolean; baseDir?: string } = {}): Record<LbName, FileSet> {
+  const m = labModel(yamlText, { baseDir: opts.baseDir });
   const out = {} as Record<LbName, FileSet>;
   for (const n of m.nodes) {
     const files = nodeTree(m, n);

@@ -114,6 +114,46 @@ describe.skipIf(reason)('the VIP follows the ability to serve; long-lived stream
     }
   });
 
+  it('apiservers with anonymous auth off (401 without a client certificate): UP with health.clientCert, DOWN without it, UP (answering) with expect [200, 401, 403]', async () => {
+    const pki = lab.clientPki();
+    for (const b of BACKENDS) {
+      lab.killBackend(b.name);
+      await lab.startBackend(b.name, { ca: pki.ca });
+    }
+    const up = (n: LbName) => BACKENDS.every((b) => lab.serverStatus(n, b.name) === 'UP');
+    const down = (n: LbName) => BACKENDS.every((b) => (lab.serverStatus(n, b.name) ?? '').startsWith('DOWN'));
+    try {
+      // the check presents the certificate the cluster's CA signed: every apiserver is UP
+      const withCert = labYaml({}, { health: { clientCert: { cert: `file:${pki.cert}`, key: `file:${pki.key}` } } });
+      const files = renderLab(withCert, { baseDir: lab.dir });
+      const pem = files['lb-0'].get('etc/haproxy/lbbake-kubernetes-apiserver-client.pem')!;
+      expect(pem.mode).toBe('0600');
+      expect(files['lb-0'].get('etc/haproxy/haproxy.cfg')!.content).toContain(' crt /etc/haproxy/lbbake-kubernetes-apiserver-client.pem ');
+      // (deploy waits until lb-0 holds the VIP; the lab's probe carries no certificate, so the
+      // stand-ins answer it 401: here haproxy's view is what counts)
+      await lab.deploy(files);
+      await waitFor('every apiserver UP on lb-0', () => up('lb-0'), { timeoutMs: 20_000 });
+      await waitFor('lb-0 can serve', () => /VRRP_Script\(chk_ready\) succeeded/.test(lab.readLog('lb-0', 'keepalived')), { timeoutMs: 20_000 });
+
+      // the same apiservers without the certificate: anonymous /readyz is 401, every server DOWN,
+      // nothing can serve on either node, so the VIP stays where it is
+      await lab.deploy(renderLab(DEFAULT));
+      await waitFor('every apiserver DOWN on both nodes', () => down('lb-0') && down('lb-1'), { timeoutMs: 30_000 });
+      expect(lab.readLog('lb-0', 'haproxy')).toMatch(/L7STS|401/);
+      await sleep(5_000);
+      expect(lab.vipHolders()).toEqual(['lb-0']);
+
+      // expect [200, 401, 403]: an answering apiserver counts as alive (not proven ready)
+      await lab.deploy(renderLab(labYaml({}, { health: { expect: [200, 401, 403] } })));
+      await waitFor('every apiserver UP on lb-0', () => up('lb-0'), { timeoutMs: 20_000 });
+    } finally {
+      for (const b of BACKENDS) {
+        lab.killBackend(b.name);
+        await lab.startBackend(b.name);
+      }
+    }
+  });
+
   describe('established streams (9, through the MASTER, over three apiservers) across events', () => {
     it('haproxy reload on both nodes: no stream breaks, the VIP stays', async () => {
       await fresh();
