@@ -100,7 +100,7 @@ export const LB_SCHEMA = {
               ]
             },
             "routeTableIds": {
-              "description": "aws route mode: the route tables whose VIP/32 entry is pointed at the MASTER.",
+              "description": "aws route mode: the route tables whose VIP/32 route lbbake-vip points at the MASTER's ENI (created where missing).",
               "type": "array",
               "minItems": 1,
               "maxItems": 32,
@@ -111,7 +111,7 @@ export const LB_SCHEMA = {
               }
             },
             "routeName": {
-              "description": "gce route mode: name of the route that is re-created with this instance as next hop.",
+              "description": "gce route mode: the routes lbbake-vip creates for the VIP are named <routeName>-<time> (a new one, with a better priority, before the older ones are deleted); an existing route named routeName is replaced too.",
               "type": "string",
               "pattern": "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$",
               "x-fix": "use a GCE resource name: lowercase letters, digits and -, starting with a letter"

@@ -192,15 +192,16 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     expect(r.code).toBe(1);
     expectNothingInstalled(n);
     expect(r.log[r.log.length - 1]).toBe(
-      'lbbake-agent: FAIL-SAFE: ec2 names node lb-0, but its address 10.168.222.189 (nodes[].address) is not on this machine (198.18.0.7, 10.168.222.190); ' +
-        'as lb-0 it would send VRRP from a wrong address and could become a second MASTER. Installed nothing; keepalived will not start. ' +
-        'Fix the metadata or nodes[].address in lb.yaml, then run: systemctl restart lbbake-agent.service && systemctl start keepalived.service',
+      'lbbake-agent: FAIL-SAFE: ec2 names node lb-0, but its address 10.168.222.189 (nodes[].address) is not on this machine (198.18.0.7, 10.168.222.190): ' +
+        'a second MASTER (VRRP from a wrong address) otherwise. Installed nothing; keepalived will not start. ' +
+        'Fix the metadata or nodes[].address, then: systemctl restart lbbake-agent.service',
     );
-    // when the addresses cannot be listed, the node cannot find its VRRP interface either: fail-safe
+    // when the addresses cannot be listed, the check fails closed
     rmSync(join(n.fake, 'ip.json'));
     const r2 = await n.runAgent(env());
     expect(r2.code, r2.stderr).toBe(1);
-    expect(logText(r2)).toContain('no interface holds 10.168.222.189 (nodes[].address of lb-0)');
+    expectNothingInstalled(n);
+    expect(logText(r2)).toMatch(/FAIL-SAFE: ec2 names node lb-0, but cannot list this machine's addresses: ip exited 1/);
   });
 
   it('vip.interface not set: the VRRP interface is the NIC holding the node address (also in --check, at every keepalived start)', async () => {
@@ -388,10 +389,10 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     n.setAddresses([NOT_A_NODE]);
     n.setActive(['keepalived.service']);
     const unreachable = await closedPortUrl();
-    const r = await n.runAgent({ ...urls(unreachable), LBBAKE_ROUNDS: '2' });
+    const r = await n.runAgent({ ...urls(unreachable), LBBAKE_WINDOW: '1', LBBAKE_ROUND_PAUSE: '0.6' });
     expect(r.code).toBe(1);
     expect(logText(r)).toMatch(/^lbbake-agent: ec2 http:\/\/127\.0\.0\.1:\d+: failed: 127\.0\.0\.1:\d+ not reachable \(connection refused\)$/m);
-    expect(logText(r)).toContain('round 1 of 2 found no name and some sources failed; retrying in 0s');
+    expect(logText(r)).toMatch(/round 1: no usable name yet; retrying in 0\.6s \(0 of 1 s used\)/);
     expect(r.log.filter((l) => l.includes('FAIL-SAFE'))).toHaveLength(1);
     expect((await n.runAgent(env(), ['--check'])).code).toBe(1);
     expect(n.calls().filter((c) => c.startsWith('systemctl'))).toEqual([]);
@@ -530,3 +531,114 @@ describe.skipIf(skip)('health.clientCert: the certificate and key travel with th
 function expectNothingInstalledFor(n: Node, model: Model): void {
   for (const rel of renderNode(model, model.nodes[0]).keys()) expect(n.read(rel), rel).toBeUndefined();
 }
+
+describe.skipIf(skip)('boot agent hardening: every source fails alone, answers are complete, retries are bounded', () => {
+  let fake: FakeMetadata;
+  const made: Node[] = [];
+  const fresh = (addrs = [NOT_A_NODE]): Node => {
+    const n = new Node();
+    made.push(n);
+    n.applyUserdata(userdata);
+    n.setAddresses(addrs);
+    return n;
+  };
+  beforeAll(async () => {
+    fake = await new FakeMetadata(KEY).start();
+  });
+  afterAll(async () => {
+    await fake?.stop();
+  });
+  afterEach(() => {
+    for (const n of made.splice(0)) n.cleanup();
+  });
+
+  it('something that is not HTTP on a metadata address fails that source only; the next ones still run', async () => {
+    const n = fresh(machineOf('lb-1'));
+    fake.set({ ec2: { kind: 'garbage' }, gce: { kind: 'garbage' }, azure: { kind: 'garbage' }, openstack: { kind: 'garbage' } });
+    const r = await n.runAgent(urls(fake.url));
+    expect(r.code, r.stderr).toBe(0);
+    expect(logText(r)).toMatch(/ec2 [^\n]*: failed: (BadStatusLine|RemoteDisconnected)\(/);
+    expect(logText(r)).toMatch(/address: "lb-1" -> node lb-1/);
+    expectNodeFiles(n, m, 'lb-1');
+    expect(r.stderr).not.toMatch(/Traceback/);
+  });
+
+  it('a truncated answer is never taken for a name (lb-1 of an announced lb-10 is refused)', async () => {
+    const n = fresh();
+    fake.set({ gce: { kind: 'truncated', value: 'lb-1', missing: 1 } });
+    const r = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce' });
+    expect(r.code).toBe(1);
+    expect(logText(r)).toMatch(/gce [^\n]*: failed: answer cut short \(1 bytes missing\)/);
+    expect(logText(r)).not.toContain('-> node lb-1');
+    expectNothingInstalled(n);
+  });
+
+  const shapes: Array<[string, object]> = [
+    // cloud-init's ConfigDrive and OpenStack datasources keep meta_data.json there: the config drive's properties
+    ['OpenStack meta (config drive or metadata service)', { uuid: 'x', meta: { [KEY]: 'lb-0' } }],
+    ['EC2 instance tags', { tags: { instance: { [KEY]: 'lb-0', Name: 'x' } } }],
+    ['Azure tagsList', { imds: { compute: { tagsList: [{ name: 'env', value: 'prod' }, { name: KEY, value: 'lb-0' }] } } }],
+  ];
+  for (const [what, meta] of shapes) {
+    it(`cloud-init's instance data: ${what}, as cloud-init already fetched it`, async () => {
+      const n = fresh(machineOf('lb-0'));
+      fake.set({});
+      n.setNoCloud(meta as Record<string, unknown>);
+      const r = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'nocloud' });
+      expect(r.code, r.stderr).toBe(0);
+      expectNodeFiles(n, m, 'lb-0');
+    });
+  }
+
+  it('a metadata service that answers only after a while: retried in rounds (2, 4 s ...) within the window, then the node comes up', async () => {
+    const n = fresh(machineOf('lb-0'));
+    fake.set({ gce: { kind: 'error' } });
+    const later = setTimeout(() => fake.set({ gce: { kind: 'value', value: 'lb-0' } }), 2_500);
+    try {
+      const r = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce', LBBAKE_WINDOW: '20', LBBAKE_ROUND_PAUSE: '1' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(logText(r)).toMatch(/round 1: no usable name yet; retrying in 1s/);
+      expect(logText(r)).toMatch(/round 2: [^\n]*retrying in 2s/);
+      expectNodeFiles(n, m, 'lb-0');
+      expect(r.ms).toBeGreaterThan(2_500);
+    } finally {
+      clearTimeout(later);
+    }
+  });
+
+  it('no address yet (DHCP still running): the name is not trusted until the node address is there', async () => {
+    const n = fresh([]);
+    fake.set({ gce: { kind: 'value', value: 'lb-0' } });
+    const later = setTimeout(() => n.setAddresses(machineOf('lb-0')), 1_500);
+    try {
+      const r = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce,address', LBBAKE_WINDOW: '20', LBBAKE_ROUND_PAUSE: '1' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(logText(r)).toMatch(/gce names node lb-0, but its address 10\.168\.222\.189 \(nodes\[\]\.address\) is not on this machine \(none\)/);
+      expectNodeFiles(n, m, 'lb-0');
+    } finally {
+      clearTimeout(later);
+    }
+  });
+
+  it('the window is a bound: after it the fail-safe, and a later success in the same boot starts keepalived', async () => {
+    const n = fresh(machineOf('lb-0'));
+    fake.set({ gce: { kind: 'hang' } });
+    const r = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce', LBBAKE_WINDOW: '3', LBBAKE_ROUND_PAUSE: '1', LBBAKE_TIMEOUT: '0.3', LBBAKE_ATTEMPTS: '1' });
+    expect(r.code).toBe(1);
+    // rounds start at 0 and ~1.3 s; the next would start after the 3 s window, so there is none
+    expect(r.log.filter((l) => /round \d+: /.test(l))).toHaveLength(1);
+    expect(r.log.filter((l) => l.includes('gce ') && l.includes('failed: timed out'))).toHaveLength(2);
+    expect(r.ms).toBeLessThan(3_000 + 2_000);
+    expect(logText(r)).toContain('FAIL-SAFE: cannot tell which node');
+    n.clearCalls();
+    fake.set({ gce: { kind: 'value', value: 'lb-0' } });
+    const ok = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce' });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(n.calls()).toContain('systemctl start --no-block keepalived.service');
+    expect(logText(ok)).toContain('an earlier run failed safe: keepalived start queued');
+    // only once: the next run is a normal one
+    n.clearCalls();
+    expect((await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce' })).code).toBe(0);
+    expect(n.calls()).not.toContain('systemctl start --no-block keepalived.service');
+  });
+});

@@ -228,7 +228,7 @@ describe.skipIf(noPython)('the agent script', () => {
 
   it('imports only the standard library', () => {
     const imports = [...agent.matchAll(/^(?:import|from) ([\w.]+)/gm)].map((x) => x[1].split('.')[0]);
-    expect([...new Set(imports)].sort()).toEqual(['grp', 'ipaddress', 'json', 'os', 'pwd', 're', 'socket', 'subprocess', 'sys', 'tempfile', 'time', 'urllib']);
+    expect([...new Set(imports)].sort()).toEqual(['grp', 'http', 'ipaddress', 'json', 'os', 'pwd', 're', 'socket', 'subprocess', 'sys', 'tempfile', 'time', 'urllib']);
   });
 
   it('uses platform-python on Rocky 8', () => {
