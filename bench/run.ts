@@ -144,14 +144,17 @@ async function benchProfile(lab: NetLab, p: Profile): Promise<Row> {
       const a = await measure(lab, () => lab.killHaproxy('lb-0'), 'lb-1', p.haproxyCapS);
       row.haproxy.push(a);
       log(`${p.key} run ${i + 1}: haproxy dies -> ${fmtSample(a)}`);
-      if (a.s !== undefined) {
+      if (a.s !== undefined && p.vrrp.preempt === true) {
         const fb = await measure(lab, () => lab.startHaproxy('lb-0'), 'lb-0', 30);
         row.failback.push(fb);
         log(`${p.key} run ${i + 1}: failback -> ${fmtSample(fb)}`);
+        await lab.steady({ checkPasses, timeoutMs: 30_000 });
       } else {
+        // preempt off (lbbake's default): the VIP stays on lb-1; start the pair afresh on lb-0
         lab.startHaproxy('lb-0');
+        await lab.deploy(files, p.patch);
+        await lab.steady({ checkPasses, timeoutMs: 30_000 });
       }
-      await lab.steady({ checkPasses, timeoutMs: 30_000 });
     }
     if (p.haproxyOnly) continue;
     // (b) the MASTER node is lost: every process SIGKILLed and its link down
