@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PKG_ROOT } from '../src/io/paths.js';
 import { recordFigures, selectedParts } from './results.js';
+import { servePart } from './serve.js';
 import { missing } from '../test/helpers/tools.js';
 import { CloudLab, type CloudSpec, cloudFiles, cloudYaml } from '../test/helpers/cloudlab.js';
 import {
@@ -143,14 +144,17 @@ async function benchProfile(lab: NetLab, p: Profile): Promise<Row> {
       const a = await measure(lab, () => lab.killHaproxy('lb-0'), 'lb-1', p.haproxyCapS);
       row.haproxy.push(a);
       log(`${p.key} run ${i + 1}: haproxy dies -> ${fmtSample(a)}`);
-      if (a.s !== undefined) {
+      if (a.s !== undefined && p.vrrp.preempt === true) {
         const fb = await measure(lab, () => lab.startHaproxy('lb-0'), 'lb-0', 30);
         row.failback.push(fb);
         log(`${p.key} run ${i + 1}: failback -> ${fmtSample(fb)}`);
+        await lab.steady({ checkPasses, timeoutMs: 30_000 });
       } else {
+        // preempt off (lbbake's default): the VIP stays on lb-1; start the pair afresh on lb-0
         lab.startHaproxy('lb-0');
+        await lab.deploy(files, p.patch);
+        await lab.steady({ checkPasses, timeoutMs: 30_000 });
       }
-      await lab.steady({ checkPasses, timeoutMs: 30_000 });
     }
     if (p.haproxyOnly) continue;
     // (b) the MASTER node is lost: every process SIGKILLed and its link down
@@ -451,6 +455,8 @@ async function agentPart(): Promise<void> {
 const PARTS: Record<string, (lab: NetLab) => Promise<void>> = {
   lan: lanPart,
   dns: dnsPart,
+  // the VIP follows the ability to serve; long-lived streams (bench/serve.ts)
+  serve: servePart,
 };
 /** Parts that build their own (cloud) labs. */
 const OWN_LAB: Record<string, () => Promise<void>> = {

@@ -486,7 +486,7 @@ export const LB_SCHEMA = {
             "additionalProperties": false,
             "properties": {
               "type": {
-                "description": "tcp (connect only), http or https (GET path, expect 200).",
+                "description": "tcp (connect only), http or https (GET path, expect a status of health.expect).",
                 "enum": [
                   "tcp",
                   "http",
@@ -521,6 +521,44 @@ export const LB_SCHEMA = {
                 "minimum": 1,
                 "maximum": 100,
                 "default": 2
+              },
+              "expect": {
+                "description": "HTTP statuses that count as alive for http/https checks. [200] (default): the path must answer 200 (for /readyz: the apiserver is ready). On an apiserver with anonymous auth off (RKE2, k3s, CIS-hardened kubeadm) /readyz answers 401 to anonymous checks: prefer health.clientCert (readiness still checked); [200, 401, 403] only tells that the apiserver answers HTTPS.",
+                "type": "array",
+                "items": {
+                  "type": "integer",
+                  "minimum": 200,
+                  "maximum": 599
+                },
+                "minItems": 1,
+                "maxItems": 8,
+                "uniqueItems": true,
+                "default": [
+                  200
+                ]
+              },
+              "clientCert": {
+                "description": "A client certificate the https check presents (haproxy crt), for apiservers with anonymous auth off: a certificate the cluster's CA signed for a user allowed GET /readyz (every authenticated user is, by Kubernetes' default system:public-info-viewer role). Both as file: references to PEM files (relative to lb.yaml); they are delivered like the other secrets (in the secrets of the user-data, never baked into an image).",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "cert",
+                  "key"
+                ],
+                "properties": {
+                  "cert": {
+                    "description": "file:PATH of the PEM certificate (chain allowed).",
+                    "type": "string",
+                    "pattern": "^file:[A-Za-z0-9._/~+@%,=-]+$",
+                    "x-fix": "give it as file:PATH, relative to lb.yaml (e.g. file:pki/lb-health.crt)"
+                  },
+                  "key": {
+                    "description": "file:PATH of its unencrypted PEM private key (mode 0600).",
+                    "type": "string",
+                    "pattern": "^file:[A-Za-z0-9._/~+@%,=-]+$",
+                    "x-fix": "give it as file:PATH, relative to lb.yaml (e.g. file:pki/lb-health.key)"
+                  }
+                }
               }
             }
           },

@@ -344,6 +344,21 @@ export const RULES: Record<string, Rule> = {
       if (bad) report('error', 'NODE_ADDRESS', `${n.pointer}/address`, `node ${n.name}'s address ${n.address} ${bad}; keepalived sends VRRP from it and the peers send to it. Give the node's own address on the VIP's interface`);
     }
   },
+  healthOptions: ({ input, model, report }) => {
+    model.services.forEach((s, i) => {
+      const h = input.services[i].health ?? {};
+      const p = `${s.pointer}/health`;
+      if (h.expect && s.health.type === 'tcp') {
+        report('error', 'HEALTH_OPTION_TYPE', `${p}/expect`, 'health.expect lists HTTP statuses, but a tcp check only connects; use type: https (or http), or remove expect');
+      }
+      if (h.clientCert && s.health.type !== 'https') {
+        report('error', 'HEALTH_OPTION_TYPE', `${p}/clientCert`, `a client certificate is presented only by an https check, not ${s.health.type}; use type: https, or remove clientCert`);
+      }
+      if (h.clientCert && s.health.expect.some((c) => c === 401 || c === 403)) {
+        report('warning', 'HEALTH_CERT_ACCEPTS_401', `${p}/expect`, 'with a client certificate, 401 or 403 means the apiserver rejected it; counted as alive, an expired or wrong certificate would go unnoticed and an unready apiserver get traffic. Remove 401 and 403 from expect');
+      }
+    });
+  },
   lbNodeIsBackend: ({ model, report }) => {
     const nodes = new Map(model.nodes.map((n) => [n.address, n.name]));
     for (const s of model.services) {

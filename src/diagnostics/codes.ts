@@ -36,6 +36,7 @@ export const CODES = {
   SECRET_FILE_UNREADABLE: { severity: 'error', stage: 'secrets', summary: 'a file: secret that cannot be read, or is not a small regular file' },
   SECRET_REF_INVALID: { severity: 'error', stage: 'secrets', summary: 'an env: reference without a valid variable name, or a file: reference without a path' },
   SECRETS_FILE_MODE: { severity: 'warning', stage: 'secrets', summary: 'the secrets file beside lb.yaml is readable by other users' },
+  HEALTH_CERT_INVALID: { severity: 'error', stage: 'secrets', summary: 'a health.clientCert file that is not a PEM certificate, or not an unencrypted PEM private key' },
   SECRETS_FILE_INVALID: { severity: 'error', stage: 'secrets', summary: 'the secrets file beside lb.yaml cannot be read or is not a YAML mapping' },
   // ---- semantic rules: errors
   DUPLICATE_NODE_NAME: { severity: 'error', stage: 'rules', summary: 'two nodes with one name' },
@@ -62,6 +63,7 @@ export const CODES = {
   VIP_ADDRESS: { severity: 'error', stage: 'rules', summary: 'a VIP of 0.0.0.0, loopback, multicast, broadcast, reserved, link-local, or its prefix\'s network/broadcast address' },
   VIP_OUTSIDE_SUBNET: { severity: 'error', stage: 'rules', summary: 'a node outside the subnet vip.prefix puts the VIP on' },
   NODE_ADDRESS: { severity: 'error', stage: 'rules', summary: 'a node address of 0.0.0.0, loopback, multicast, broadcast or reserved' },
+  HEALTH_OPTION_TYPE: { severity: 'error', stage: 'rules', summary: 'health.expect without an http(s) check, or health.clientCert without https' },
   LB_NODE_IS_BACKEND: { severity: 'error', stage: 'rules', summary: 'an LB node that is also a server of a service on the port haproxy binds' },
   NO_BACKENDS: { severity: 'error', stage: 'rules', summary: 'a service with neither servers nor dns' },
   DNS_AND_SERVERS: { severity: 'error', stage: 'rules', summary: 'a service with both servers and dns' },
@@ -73,6 +75,7 @@ export const CODES = {
   // ---- semantic rules: warnings
   ROUTER_ID_DEFAULT: { severity: 'warning', stage: 'rules', summary: 'routerId 51, the value every copied guide uses' },
   MULTICAST: { severity: 'warning', stage: 'rules', summary: 'multicast VRRP, which clouds drop' },
+  HEALTH_CERT_ACCEPTS_401: { severity: 'warning', stage: 'rules', summary: 'health.clientCert with 401/403 in health.expect: a rejected certificate would still count as alive' },
   VIP_FAR_FROM_NODES: { severity: 'warning', stage: 'rules', summary: 'a VIP (prefix 32) not even in the /16 of any node, so likely outside their subnet' },
   CHECK_SLOW: { severity: 'warning', stage: 'rules', summary: 'haproxy death takes over 10 s to fail over' },
   CHECK_WEIGHT_SLOW: { severity: 'warning', stage: 'rules', summary: 'a negative weight: failover waits for the BACKUP\'s Master_Down timer' },

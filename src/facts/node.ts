@@ -61,6 +61,14 @@ export const HAPROXY_DEVLOG_DROPIN = '/etc/systemd/system/haproxy.service.d/lbba
  */
 export const HANDOVER_FILE = '/etc/keepalived/lbbake-handover';
 
+/**
+ * health.clientCert on a node: the certificate and key as one PEM, which haproxy loads (crt) as
+ * root before it drops privileges; root-only (0600). Per service.
+ */
+export function healthPemPath(service: string): string {
+  return `/etc/haproxy/lbbake-${service}-client.pem`;
+}
+
 /** Where the VIP-move program lives on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
 

@@ -14,8 +14,8 @@ import {
   maskSecrets,
   PLACEHOLDER_PREFIX,
   placeholderModel,
-  SECRET_PATTERNS,
-  type SecretName,
+  secretNames,
+  secretPattern,
   SECRETS_PATH,
   secretsJson,
   secretValues,
@@ -55,6 +55,8 @@ function onChange(m: Model, path: string): string {
   if (path === m.paths.keepalivedConf) return UNITS.keepalived;
   if (path === m.paths.haproxyCfg) return UNITS.haproxy;
   if (path === m.paths.sysctlDropIn) return 'sysctl';
+  // health.clientCert: haproxy loads it at start and reload
+  if (m.services.some((s) => s.health.client?.path === path)) return UNITS.haproxy;
   throw new InternalError(`no reload action for ${path}`);
 }
 
@@ -221,7 +223,7 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
     files: manifest,
     secrets: {
       placeholderPrefix: PLACEHOLDER_PREFIX,
-      patterns: Object.fromEntries((Object.keys(SECRET_PATTERNS) as SecretName[]).map((k) => [k, SECRET_PATTERNS[k]])),
+      patterns: Object.fromEntries(secretNames(m).map((k) => [k, secretPattern(k)])),
     },
     selinuxBooleans: m.os.selinux ? [...SELINUX_BOOLEANS] : [],
   };

@@ -120,8 +120,11 @@ export function renderHaproxy(m: Model, node: NodeModel): string {
             : modern
               ? 'http'
               : 'http-legacy',
-      health: { ...s.health, fastinter: Math.max(100, Math.floor(s.health.interval / 2)) },
-      expect: 'status 200',
+      // (the client PEM, a secret, never enters the view: only its path)
+      health: { type: s.health.type, path: s.health.path, interval: s.health.interval, fall: s.health.fall, rise: s.health.rise, fastinter: Math.max(100, Math.floor(s.health.interval / 2)) },
+      expectList: s.health.expect,
+      // the check presents this client certificate (health.clientCert); https only
+      crt: s.health.type === 'https' && s.health.client ? s.health.client.path : '',
       servers: s.servers,
       dns: s.dns ? { prefix: s.dns.serverPrefix, max: s.dns.max, name: s.dns.name, port: s.dns.port, resolvers: s.dns.resolvers } : false,
     })),
@@ -155,6 +158,10 @@ export function renderNode(m: Model, node: NodeModel): FileSet {
     owner: `root:${m.os.haproxyGroup}`,
   });
   files.set(m.paths.sysctlDropIn.slice(1), { content: renderSysctl(m), mode: '0644', owner: 'root:root' });
+  // health.clientCert: certificate + key for haproxy's checks, root-only (a secret)
+  for (const s of m.services) {
+    if (s.health.type === 'https' && s.health.client) files.set(s.health.client.path.slice(1), { content: s.health.client.pem, mode: '0600', owner: 'root:root' });
+  }
   return files;
 }
 

@@ -175,7 +175,11 @@ export function buildPlan(m: Model): Plan {
       name: s.name,
       listen: `${s.bindAddress}:${s.port}`,
       balance: s.balance,
-      health: s.health.type === 'tcp' ? `tcp connect every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}` : `${s.health.type} GET ${s.health.path} every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}`,
+      health: s.health.type === 'tcp'
+        ? `tcp connect every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}`
+        : `${s.health.type} GET ${s.health.path} every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}` +
+          (s.health.expect.join() === '200' ? '' : `, alive on ${s.health.expect.join('/')}`) +
+          (s.health.client && s.health.type === 'https' ? `, with a client certificate (${s.health.client.path})` : ''),
       servers: s.dns
         ? [`up to ${s.dns.max} servers from DNS ${s.dns.name} port ${s.dns.port} slots ${s.dns.serverPrefix}1..${s.dns.serverPrefix}${s.dns.max}, asked ${s.dns.nameservers.length ? `at ${s.dns.nameservers.join(', ')}` : "at the node's /etc/resolv.conf nameservers"} every ${s.dns.timers.resolve}; a removed address leaves after ${s.dns.timers.obsolete}; a DNS outage keeps the last answer ${s.dns.timers.outage}`]
         : s.servers.map((sv) => `${sv.name} ${sv.address}:${sv.port}`),

@@ -45,7 +45,9 @@ function guard(view: unknown, path = ''): void {
     const key = path.split('.').pop() ?? '';
     const allowed = WIDER_AT[path.replace(/\.\d+(?=\.|$)/g, '.*')] ?? WIDER[key] ?? SAFE_VALUE;
     if (!FREE_TEXT.has(key) && !allowed.test(view)) {
-      throw new InternalError(`refusing to render unsafe value at ${path}: ${JSON.stringify(view)}`);
+      // never the value itself: it may be a secret
+      const bad = [...new Set([...view].filter((c) => !allowed.test(c)))].slice(0, 5).map((c) => JSON.stringify(c)).join(' ');
+      throw new InternalError(`refusing to render unsafe value at ${path} (${view.length} characters; unsafe: ${bad || 'its shape'})`);
     }
     if (/[\r\n\0]/.test(view)) throw new InternalError(`refusing to render a line break at ${path}`);
   } else if (Array.isArray(view)) {

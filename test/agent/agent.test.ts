@@ -8,6 +8,10 @@ import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { metadataModeFiles, secretsUserdata } from '../../src/render/agent.js';
 import { secretValues } from '../../src/render/agent-secrets.js';
+import { compile } from '../../src/compile/compile.js';
+import { parse as parseYaml } from 'yaml';
+import { deterministicSources } from '../../src/compile/secrets.js';
+import { DUMMY_CLIENT_PEM } from '../../src/render/secret-template.js';
 import { main } from '../../src/cli/main.js';
 import type { Model } from '../../src/compile/model.js';
 import { renderNode } from '../../src/render/node.js';
@@ -28,7 +32,7 @@ const machineOf = (name: string): string[] => [NOT_A_NODE, m.nodes.find((x) => x
 function expectNodeFiles(n: Node, model: Model, name: string): void {
   const node = model.nodes.find((x) => x.name === name)!;
   const expected = renderNode(model, node);
-  expect([...expected.keys()].length).toBe(3);
+  expect([...expected.keys()].length).toBe(3 + model.services.filter((sv) => sv.health.client).length);
   for (const [rel, f] of expected) {
     expect(n.read(rel), rel).toBe(f.content);
     const st = n.stat(rel);
@@ -497,6 +501,54 @@ describe.skipIf(skip)('secrets at boot (baked images)', () => {
     expect(bad.code).toBe(1);
     expect(JSON.parse(bad.stdout).problems[0]).toMatch(/^secret vrrp_auth_pass in \/etc\/lbbake\/secrets\.json is malformed .*; keepalived will not start$/);
     for (const v of [...Object.values(secretValues(ms)), 'x"\n}\nvrrp']) expect(bad.stdout).not.toContain(v);
+  });
+});
+
+describe.skipIf(skip)('health.clientCert: the certificate and key travel with the secrets', () => {
+  const made: Node[] = [];
+  afterEach(() => {
+    for (const n of made.splice(0)) n.cleanup();
+  });
+  // a test certificate and key (the public dummy): the file: references resolve to them
+  const [cert, key] = [DUMMY_CLIENT_PEM.slice(0, DUMMY_CLIENT_PEM.indexOf('-----BEGIN PRIVATE KEY')), DUMMY_CLIENT_PEM.slice(DUMMY_CLIENT_PEM.indexOf('-----BEGIN PRIVATE KEY'))];
+  const text = exampleText().replace('health: { type: https, path: /readyz }', 'health: { type: https, path: /readyz, clientCert: { cert: file:c.pem, key: file:k.pem } }');
+  const r = compile(text, { ...deterministicSources('k8s-apiserver'), readFile: (p) => (p === 'c.pem' ? cert : key) });
+  const mc = r.model!;
+  const pemRel = 'etc/haproxy/lbbake-kubernetes-apiserver-client.pem';
+
+  it('is a root-only file of render --node, never in the image files, only in the secrets', () => {
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(renderNode(mc, mc.nodes[0]).get(pemRel)).toEqual({ content: DUMMY_CLIENT_PEM, mode: '0600', owner: 'root:root' });
+    const image = [...metadataModeFiles(mc, { secrets: 'at-boot' }).values()].map((f) => f.content).join('\n');
+    expect(image).not.toContain('BEGIN PRIVATE KEY');
+    expect(image).toContain('@@LBBAKE_SECRET_health_pem_0@@');
+    const ud = parseYaml(secretsUserdata(mc)) as { write_files: Array<{ path: string; content: string; permissions: string }> };
+    const secrets = ud.write_files.find((w) => w.path === '/etc/lbbake/secrets.json')!;
+    expect(secrets.permissions).toBe('0600');
+    expect(JSON.parse(secrets.content).health_pem_0).toBe(DUMMY_CLIENT_PEM);
+  });
+
+  it('the agent installs it (0600) from the secrets file, exactly; a tampered one is refused', async () => {
+    const n = new Node();
+    made.push(n);
+    writeTree(n.root, metadataModeFiles(mc, { secrets: 'at-boot' }));
+    n.setAddresses(['10.168.222.189']);
+    const env = { ...urls(await closedPortUrl()) };
+    n.applyUserdata(secretsUserdata(mc));
+    const r1 = await n.runAgent(env);
+    expect(r1.code, r1.stderr).toBe(0);
+    expectNodeFiles(n, mc, 'lb-0');
+    expect(n.read(pemRel)).toBe(DUMMY_CLIENT_PEM);
+
+    // a PEM with an extra line (say, a config directive) is malformed: nothing written
+    const sec = JSON.parse(n.read('etc/lbbake/secrets.json')!);
+    sec.health_pem_0 = DUMMY_CLIENT_PEM + 'bind :80\n';
+    writeFileSync(join(n.root, 'etc/lbbake/secrets.json'), JSON.stringify(sec));
+    rmSync(join(n.root, pemRel));
+    const r2 = await n.runAgent(env);
+    expect(r2.code).toBe(2);
+    expect(logText(r2)).toContain('secret health_pem_0 in /etc/lbbake/secrets.json is malformed');
+    expect(n.read(pemRel)).toBeUndefined();
   });
 });
 
