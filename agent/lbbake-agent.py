@@ -1,40 +1,25 @@
 #!/usr/bin/python3
-"""lbbake boot agent: find out which LB node this machine is and install that node's files.
+"""lbbake boot agent (docs/agent.md): find out which LB node this machine is, install its files.
 
-Name resolution, first answer wins (each source tried logs one line):
-  1. override file /etc/lbbake/node-name (operators, tests)
-  2. instance metadata, key from cluster.json: EC2 (IMDSv2 instance tags), GCE (instance
-     attributes), Azure (compute tagsList), OpenStack (meta_data.json "meta"), NoCloud
-     (cloud-init query ds.meta_data, else /run/cloud-init/instance-data.json)
-  3. this machine's IPv4 addresses matched against the nodes' addresses
-A value is accepted only if it equals one of the cluster's node names; anything else is
-logged (escaped, truncated) and ignored. All cluster data comes from cluster.json.
-A name from 1. or 2. must also have its nodes[].address on this machine (when `ip` can list
-the addresses): otherwise this node could send VRRP from a wrong address and become a
-second MASTER, so that is a fail-safe case too.
-
-Then the node's files are installed atomically: each is shared by all nodes, a template
-filled in from this node's row of cluster.json "nodes", or this node's own copy; secrets are
-filled in from /etc/lbbake/secrets.json. Services whose files changed are reloaded, and
-/run/lbbake/node records the success for this boot. `--check` (keepalived's ExecStartPre)
-exits 0 only after such a success, so a node that does not know its name never starts
-keepalived and never takes the VIP.
-
-Exit codes: 0 installed (or nothing to change); 1 no node name (fail-safe);
-2 cannot install (missing secret, broken data, write error).
-
-Maintenance (README "Day 2"): drain|undrain SERVER [--service S] [--wait SECONDS]
-[--shutdown-sessions] sets a server to maint/ready in this node's haproxy (stats socket);
-SERVER is a name, SERVICE/SERVER or IPv4[:port]. handover|takeback [--wait SECONDS] [--node N]
-writes/removes keepalived's track file (priority 1, or FAULT without preempt) and waits for
-the VIP to move. Exit 0 done, 1 not confirmed in time, 2 error.
-Environment (tests, operators): LBBAKE_ROOT, LBBAKE_{EC2,GCE,AZURE,OPENSTACK}_URL,
-LBBAKE_TIMEOUT (s per request), LBBAKE_ATTEMPTS, LBBAKE_ROUNDS, LBBAKE_ROUND_PAUSE,
-LBBAKE_SOURCES (comma-separated subset, in order). LBBAKE_ROOT moves files, not the socket.
+The name: override file, then instance metadata (key from cluster.json: EC2 tags, GCE
+attributes, Azure tagsList, OpenStack meta, cloud-init's instance data), then this machine's
+addresses. Only a node name of cluster.json is accepted, and only if its nodes[].address is
+here (fails closed); failures that may pass are retried for LBBAKE_WINDOW s. The files are
+installed atomically (shared, filled from this node's row of cluster.json, or its own copy;
+secrets from /etc/lbbake/secrets.json), changed services reloaded, and /run/lbbake/node marks
+the success: `--check` (keepalived's ExecStartPre) passes only then, so a node that does not
+know its name never takes the VIP. Exit: 0 installed; 1 no node name (fail-safe); 2 cannot install.
+`status [--json]`: read-only, this node's name and how it was found, VRRP state, the VIP's holder,
+haproxy's servers, the last state changes and what is wrong; exit 0 nothing wrong, 1 problems.
+Maintenance (README "Day 2"): drain|undrain SERVER [--service S] [--wait S] [--shutdown-sessions];
+handover|takeback [--wait S] [--node N]. Exit 0 done, 1 not confirmed in time, 2 error.
+Environment: LBBAKE_ROOT (moves files, not the socket), LBBAKE_{EC2,GCE,AZURE,OPENSTACK}_URL,
+LBBAKE_TIMEOUT, LBBAKE_ATTEMPTS, LBBAKE_WINDOW, LBBAKE_ROUND_PAUSE, LBBAKE_SOURCES.
 Python 3.6+ standard library only.
 """
 
 import grp
+import http.client
 import ipaddress
 import json
 import os
@@ -80,7 +65,8 @@ class AgentError(Exception):
 
 
 class Transient(Exception):
-    """A request failed in a way that may pass (timeout, refused, 5xx)."""
+    """A request failed in a way that may pass (timeout, unreachable, 5xx, cut short)."""
+
 
 
 def log(msg):
@@ -158,8 +144,8 @@ class Context(object):
         self.names = [n["name"] for n in cfg["nodes"]]
         self.timeout = env_number("LBBAKE_TIMEOUT", 2.0, 0.1, 10.0)
         self.attempts = int(env_number("LBBAKE_ATTEMPTS", 2, 1, 5))
-        self.rounds = int(env_number("LBBAKE_ROUNDS", 2, 1, 5))
-        self.round_pause = env_number("LBBAKE_ROUND_PAUSE", 3.0, 0.0, 60.0)
+        self.window = env_number("LBBAKE_WINDOW", 180.0, 0.0, 1800.0)
+        self.round_pause = env_number("LBBAKE_ROUND_PAUSE", 2.0, 0.0, 60.0)
         wanted = os.environ.get("LBBAKE_SOURCES")
         sources = [s.strip() for s in wanted.split(",")] if wanted else cfg.get("sources", ALL_SOURCES)
         self.sources = [s for s in sources if s in ALL_SOURCES]
@@ -182,8 +168,8 @@ class Context(object):
         return self.reach[key]
 
     def http(self, method, url, headers):
-        """(status, body, headers). Answers below 500 are returned; timeouts, connection
-        errors and 5xx are retried and finally raise Transient."""
+        """(status, body, headers) of answers below 500; timeouts, connection errors, 5xx and
+        cut answers are retried, then raise Transient."""
         why = self.reachable(url)
         if why is not None:
             raise Transient("%s:%s not reachable (%s)" % (urllib.parse.urlsplit(url).hostname,
@@ -199,13 +185,18 @@ class Context(object):
                     body = resp.read(MAX_BODY + 1)
                     if len(body) > MAX_BODY:
                         return 413, b"", resp.headers
+                    want = resp.headers.get("Content-Length") or ""
+                    if want.isdigit() and int(want) != len(body):
+                        raise http.client.IncompleteRead(body, int(want) - len(body))
                     return resp.status, body, resp.headers
             except urllib.error.HTTPError as err:
                 if err.code < 500:
                     return err.code, b"", err.headers
                 reason = "HTTP %d" % err.code
-            except (OSError, ValueError) as err:
-                reason = describe(err)
+            except http.client.IncompleteRead as err:
+                reason = "answer cut short (%d bytes missing)" % (err.expected or 0)
+            except (OSError, ValueError, http.client.HTTPException) as err:  # not HTTP, dropped
+                reason = describe(err) if isinstance(err, OSError) else repr(err)[:99]
         raise Transient("%s (%d attempt%s, %gs timeout each)" % (
             reason, self.attempts, "" if self.attempts == 1 else "s", self.timeout))
 
@@ -308,9 +299,20 @@ def src_nocloud(ctx):
         except (OSError, ValueError, AttributeError):
             return MISS, "no cloud-init instance data (cloud-init query: %s; %s missing)" % (
                 first, PATHS["instanceData"])
-    if not isinstance(meta, dict) or ctx.key not in meta:
-        return MISS, "no key %s in meta-data (%s)" % (ctx.key, how)
-    return FOUND, meta[ctx.key]
+    # NoCloud; OpenStack meta; EC2 tags; Azure tagsList: what cloud-init already fetched
+    azure = [t.get("value") for t in dig(meta, "imds", "compute", "tagsList") or [] if
+             isinstance(t, dict) and t.get("name") == ctx.key]
+    for found in [dig(meta, ctx.key), dig(meta, "meta", ctx.key), dig(meta, "tags", "instance", ctx.key)] + azure:
+        if found is not None:
+            return FOUND, found
+    return MISS, "no key %s in cloud-init's instance data (%s)" % (ctx.key, how)
+
+
+def dig(obj, *keys):
+    """obj[k1][k2]..., None where a level is missing."""
+    for k in keys:
+        obj = obj.get(k) if isinstance(obj, dict) else None
+    return obj
 
 
 def addresses():
@@ -319,9 +321,8 @@ def addresses():
         data = json.loads(run(["ip", "-j", "-4", "addr", "show"]))
         raw = [(i.get("ifname"), a.get("local")) for i in data for a in i.get("addr_info", [])
                if isinstance(a, dict) and a.get("family") == "inet"]
-    except (OSError, RuntimeError, ValueError, AttributeError, TypeError,
-            subprocess.TimeoutExpired):
-        raw = re.findall(r"^\d+:\s+(\S+)\s+inet ([0-9.]+)/", run(["ip", "-4", "-o", "addr", "show"]), re.M)
+    except (ValueError, AttributeError, TypeError) as err:
+        raise RuntimeError("ip -j: %s" % err)
     out = []
     for ifname, a in raw:
         try:
@@ -334,31 +335,22 @@ def addresses():
 
 
 def own_addresses():
-    """This machine's IPv4 addresses (no loopback), from `ip`."""
-    out = []
-    for _, a in addresses():
-        if a not in out:
-            out.append(a)
-    return out
+    return list(dict.fromkeys(a for _, a in addresses()))
 
 
 def write_interface(cfg, node):
-    """vip.interface not set: writes "interface <the NIC holding node's address>" to the file
-    keepalived.conf includes. False (logged) if no NIC holds it."""
+    """No vip.interface: writes keepalived's "interface <the NIC with node's address>"."""
     path = cfg.get("interfaceFile")
     if not path:
         return True
     try:
         names = [i for i, a in addresses() if a == node["address"]]
     except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
-        names = []
-        log("cannot list this machine's addresses: %s" % err)
+        names = log("cannot list this machine's addresses: %s" % err) or []
     if not names:
-        log("no interface holds %s (nodes[].address of %s), so keepalived has no VRRP "
-            "interface" % (node["address"], node["name"]))
+        log("no interface holds %s (nodes[].address of %s)" % (node["address"], node["name"]))
         return False
-    write_atomic(at(path), ("    interface %s\n" % names[0]).encode("ascii", "replace"),
-                 0o644, os.getuid(), os.getgid())
+    write_atomic(at(path), ("    interface %s\n" % names[0]).encode(), 0o644, os.getuid(), os.getgid())
     log("VRRP interface %s (it holds %s) written to %s" % (names[0], node["address"], path))
     return True
 
@@ -367,8 +359,10 @@ def src_address(ctx):
     try:
         mine = own_addresses()
     except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
-        return MISS, "cannot list this machine's addresses: %s" % (
-            describe(err) if isinstance(err, OSError) else err)
+        raise Transient("cannot list this machine's addresses: %s" % (
+            describe(err) if isinstance(err, OSError) else err))
+    if not mine:
+        raise Transient("no IPv4 address yet (DHCP?)")
     matches = [n for n in ctx.cfg["nodes"] if n["address"] in mine]
     nodes = ", ".join("%s %s" % (n["name"], n["address"]) for n in ctx.cfg["nodes"])
     if not matches:
@@ -406,39 +400,68 @@ def accept(value, names):
 
 
 def resolve(ctx):
-    """(name, source label) or (None, None). One log line per source tried."""
-    for rnd in range(1, ctx.rounds + 1):
-        transient = False
-        ctx.reach = {}
-        for source in ctx.sources:
-            label, fn = SOURCES[source]
-            if source in DEFAULT_URLS:
-                label = "%s %s" % (source, ctx.url(source))
-            try:
-                kind, detail = fn(ctx)
-            except Transient as err:
-                log("%s: failed: %s" % (label, err))
-                transient = True
-                continue
-            except (ValueError, KeyError, TypeError, AttributeError) as err:
-                log("%s: unusable answer: %s" % (label, err))
-                continue
-            if kind == MISS:
-                log("%s: %s" % (label, detail))
-                continue
-            name = accept(detail, ctx.names)
-            if name is None:
-                log("%s: value %s is not a node name of this cluster (%s); ignored" % (
-                    label, shown(detail), ", ".join(ctx.names)))
-                continue
-            log("%s: %s -> node %s" % (label, shown(detail), name))
-            return name, source
-        if not transient or rnd == ctx.rounds:
-            break
-        log("round %d of %d found no name and some sources failed; retrying in %gs" % (
-            rnd, ctx.rounds, ctx.round_pause))
-        time.sleep(ctx.round_pause)
-    return None, None
+    """One round over the sources: (name, source, transient). One log line per source."""
+    transient = False
+    ctx.reach = {}
+    for source in ctx.sources:
+        label, fn = SOURCES[source]
+        if source in DEFAULT_URLS:
+            label = "%s %s" % (source, ctx.url(source))
+        try:
+            kind, detail = fn(ctx)
+        except Transient as err:
+            log("%s: failed: %s" % (label, err))
+            transient = True
+            continue
+        except Exception as err:  # noqa: BLE001 - one source's error must not end the agent
+            log("%s: unusable answer: %r" % (label, err))
+            continue
+        if kind == MISS:
+            log("%s: %s" % (label, detail))
+            continue
+        name = accept(detail, ctx.names)
+        if name is None:
+            log("%s: value %s is not a node name of this cluster (%s); ignored" % (
+                label, shown(detail), ", ".join(ctx.names)))
+            continue
+        log("%s: %s -> node %s" % (label, shown(detail), name))
+        return name, source, transient
+    return None, None, transient
+
+
+def address_problem(node):
+    """(None, _) when node's address is here, else (why, may it pass: `ip` failed, no address yet)."""
+    try:
+        mine = own_addresses()
+    except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+        return "cannot list this machine's addresses: %s" % err, True
+    if node["address"] not in mine:
+        return "its address %s (nodes[].address) is not on this machine (%s)" % (
+            node["address"], ", ".join(mine) or "none"), not mine
+    return None, False
+
+
+def identify(ctx, cfg):
+    """(name, source, why): why is None for a usable name, else the address problem."""
+    start, pause, rnd = time.time(), ctx.round_pause, 0
+    while True:
+        rnd += 1
+        name, source, transient = resolve(ctx)
+        why = None
+        if name is not None:
+            why, may_pass = (None, False) if source == "address" else address_problem(
+                [n for n in cfg["nodes"] if n["name"] == name][0])
+            if not why:
+                return name, source, None
+            log("%s names node %s, but %s" % (source, name, why))
+            transient = transient or may_pass
+        used = time.time() - start
+        if not transient or used + pause > ctx.window:
+            return (name, source, why) if why else (None, None, None)
+        log("round %d: no usable name yet; retrying in %gs (%.0f of %.0f s used)" % (
+            rnd, pause, used, ctx.window))
+        time.sleep(pause)
+        pause = min(30.0, pause * 2)
 
 
 # ---------------------------------------------------------------------------- install
@@ -470,10 +493,9 @@ class Secrets(object):
 
 
 def fill_node(text, node, prefix):
-    """A template's text for one node (cluster.json "nodes" row): a line holding a list's
-    placeholder is repeated once per item (the first list on the line; none: the line goes),
-    then every other placeholder is replaced by the node's value. The generator checks that
-    this gives exactly `lbbake render --node` for every node."""
+    """A template's text for one node (its cluster.json row): a line with a list's placeholder
+    is repeated per item (no item: dropped), then the other placeholders are filled. The
+    generator checks this gives exactly `lbbake render --node`."""
     out = []
     for line in text.split("\n"):
         lists = [k for k, v in node.items() if isinstance(v, list) and prefix + k + "@@" in line]
@@ -698,6 +720,19 @@ def check(cfg):
     return EXIT_NO_NAME
 
 
+def failed_safe(now):
+    """now: records a fail-safe of this boot. Else: whether there was one (and forgets it)."""
+    path = at(PATHS["marker"]) + ".fail-safe"
+    try:
+        if now:
+            write_atomic(path, b"", 0o644, os.getuid(), os.getgid())
+        else:
+            os.unlink(path)
+        return True
+    except OSError:
+        return False
+
+
 def fail_safe_message(cfg):
     names = "|".join(n["name"] for n in cfg["nodes"])
     addrs = ", ".join(n["address"] for n in cfg["nodes"])
@@ -707,7 +742,7 @@ def fail_safe_message(cfg):
             "metadata %s=<%s> (EC2 tag with instance metadata tags enabled, GCE attribute, "
             "Azure tag, OpenStack property, NoCloud meta-data), or give this machine its node "
             "address (%s), or write the name to %s; then run: systemctl restart "
-            "lbbake-agent.service && systemctl start keepalived.service" % (
+            "lbbake-agent.service (it starts keepalived once it succeeds)" % (
                 cfg["cluster"], key, names, addrs, PATHS["override"]))
 
 
@@ -876,6 +911,99 @@ def maintenance(cfg, argv):
         return 2
 
 
+def record(*what):
+    """For `status` (best effort): result, node, source, why."""
+    try:
+        write_atomic(at(PATHS["agentState"]), json.dumps(what).encode(), 0o644, os.getuid(), os.getgid())
+    except (KeyError, OSError):
+        pass
+
+
+def status(cfg, as_json):
+    """Read-only: this node's name, VRRP state, VIP holder, servers, state changes and problems
+    (exit 1 if any). State from lbbake's tracker (metrics on), else keepalived's journal."""
+    vrrp, vip, bad = cfg["vrrp"], cfg["vip"]["address"], []
+
+    def load(key, default):
+        try:
+            with open(at(PATHS[key])) as f:
+                return json.load(f)
+        except (KeyError, OSError, ValueError):
+            return default
+    result, name, source, why = (load("agentState", []) + [None] * 4)[:4]
+    if result != "installed":
+        bad.append(why or "lbbake-agent installed nothing in this boot (journalctl -u lbbake-agent)")
+    me = dict((n["name"], n) for n in cfg["nodes"]).get(name, {})
+    try:
+        with open(at(PATHS["keepalivedPid"])) as f, open("/proc/%d/comm" % int(f.read()), "rb") as c:
+            alive = c.read() == b"keepalived\n"
+    except (KeyError, OSError, ValueError):
+        alive = False
+    vr = load("vrrpState", None)
+    if vr is None:
+        try:
+            out = run(["journalctl", "-b", "-q", "-u", "keepalived", "-o", "short-unix", "-n", "5000"])
+        except (OSError, RuntimeError, subprocess.TimeoutExpired):
+            out = ""
+        hist = [{"at": float(t), "state": st} for t, st in re.findall(
+            r"^(\d+\.\d+) .*\(%s\) Entering (\w+) STATE" % vrrp["instance"], out, re.M)]
+        vr = dict(hist[-1:] and {"state": hist[-1]["state"], "since": hist[-1]["at"]}, history=hist[-10:],
+                  keepalived="running")
+    state = (vr.get("state") if vr["keepalived"] == "running" else None) if alive else "STOP"
+    if state in ("STOP", "FAULT"):
+        bad.append("VRRP %s (STOP: keepalived is not running; FAULT: its haproxy check fails)" % state)
+    try:
+        here = vip in own_addresses()
+    except (OSError, RuntimeError, subprocess.TimeoutExpired):
+        here = None
+    holder = {"name": name, "address": me.get("address")}
+    if not here:
+        try:
+            s = socket.socket(socket.AF_INET, socket.SOCK_RAW, 112)  # VRRP adverts (root)
+            s.settimeout(min(3.0, 1.5 * vrrp["advertInterval"]))
+            while True:
+                data, peer = s.recvfrom(2048)
+                i = (data[0] & 15) * 4
+                if data[i + 1:i + 2] == bytes([vrrp["routerId"]]):
+                    holder = {"name": ([n["name"] for n in cfg["nodes"] if n["address"] == peer[0]] or [None])[0],
+                              "address": peer[0], "priority": data[i + 2]}
+                    break
+        except OSError as err:
+            holder = {"name": "unknown (no VRRP advert heard: %s)" % describe(err)}
+    if bool(here) != (state == "MASTER"):
+        bad.append("VIP %s on this node: %s, VRRP %s" % (vip, here, state))
+    rows, services = [], []
+    try:
+        lines = haproxy("show stat").splitlines()
+        rows = [dict(zip(lines[0][2:].split(","), x.split(","))) for x in lines[1:]]
+    except (MaintError, IndexError) as err:
+        bad.append(str(err))
+    for svc in cfg["status"]["services"]:
+        servers = [{"name": r["svname"], "address": r["addr"], "status": r["status"], "check": ("%s %s" % (
+            r["check_status"], r["last_chk"])).strip()} for r in rows if r.get("pxname") == svc and r["svname"] not in (
+            "FRONTEND", "BACKEND")]
+        services.append({"name": svc, "servers": servers})
+        bad += ["%s/%s is %s: %s" % (svc, x["name"], x["status"], x["check"]) for x in servers
+                if not x["status"].startswith("UP")]
+    prio = vr.get("priority", me.get("priority"))
+    rep = {"cluster": cfg["cluster"], "node": name, "resolvedFrom": source, "services": services,
+           "vrrp": {"state": state, "priority": prio, "since": vr.get("since"), "history": vr.get("history", []),
+                    "keepalived": "running" if alive else "not running"},
+           "vip": {"address": vip, "here": here, "holder": holder}, "problems": bad}
+    out = ["cluster %s, node %s (resolved from %s)" % (cfg["cluster"], name or "unknown", source or "-"),
+           "VRRP     %s, priority %s, keepalived %s" % (state, prio, rep["vrrp"]["keepalived"]),
+           "VIP      %s held by %s" % (vip, "this node" if here else "%s (%s, priority %s)" % (
+               holder.get("name"), holder.get("address"), holder.get("priority")))]
+    for svc in services:
+        out += ["service  " + svc["name"]] + ["  %(name)-12s %(address)-21s %(status)-6s %(check)s" % x
+                                              for x in svc["servers"]]
+    out += ["change   %s %s" % (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(c["at"])), c["state"])
+            for c in rep["vrrp"]["history"][-5:]]
+    out += ["problems %s" % (len(bad) or "none")] + ["  - " + p for p in bad]
+    sys.stdout.write((json.dumps(rep, indent=2, sort_keys=True) if as_json else "\n".join(out)) + "\n")
+    return 1 if bad else EXIT_OK
+
+
 def main(argv):
     try:
         cfg = load_cluster()
@@ -886,48 +1014,53 @@ def main(argv):
         return check(cfg)
     if argv[1:2] and argv[1] in MAINTENANCE:
         return maintenance(cfg, argv[1:])
+    if argv[1:2] == ["status"] and argv[2:] in ([], ["--json"]):
+        return status(cfg, argv[2:] == ["--json"])
     if argv[1:]:
-        log("usage: %s [--check | drain SERVER | undrain SERVER | handover | takeback] (-h for help)" % PROG)
+        log("usage: %s [--check | status [--json] | drain SERVER | undrain SERVER | handover | "
+            "takeback] (-h for help)" % PROG)
         return EXIT_INSTALL
     ctx = Context(cfg)
     log("cluster %s: finding this node's name (metadata key %s; nodes %s; sources %s)" % (
         cfg["cluster"], ctx.key, ", ".join(ctx.names), ", ".join(ctx.sources)))
-    name, source = resolve(ctx)
-    if name is None:
+    name, source, why = identify(ctx, cfg)
+    if name is None or why:
         set_marker(None)
-        log(fail_safe_message(cfg))
+        failed_safe(True)
+        if why:
+            why = ("FAIL-SAFE: %s names node %s, but %s: a second MASTER (VRRP from a wrong address) "
+                   "otherwise. Installed nothing; keepalived will not start. Fix the metadata or "
+                   "nodes[].address, then: systemctl restart lbbake-agent.service" % (source, name, why))
+        else:
+            why = fail_safe_message(cfg)
+        log(why)
+        record("fail-safe", name, source, why)
         return EXIT_NO_NAME
     node = [n for n in cfg["nodes"] if n["name"] == name][0]
-    if source != "address":
-        try:
-            mine = own_addresses()
-        except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
-            mine = None
-            log("warning: cannot list this machine's addresses to confirm node %s: %s" % (
-                name, describe(err) if isinstance(err, OSError) else err))
-        if mine and node["address"] not in mine:
-            set_marker(None)
-            log("FAIL-SAFE: %s names node %s, but its address %s (nodes[].address) is not on "
-                "this machine (%s); as %s it would send VRRP from a wrong address and could "
-                "become a second MASTER. Installed nothing; keepalived will not start. Fix the "
-                "metadata or nodes[].address in lb.yaml, then run: systemctl restart "
-                "lbbake-agent.service && systemctl start keepalived.service" % (
-                    source, name, node["address"], ", ".join(mine), name))
-            return EXIT_NO_NAME
     try:
         items = prepare(cfg, name)
         changed = install(items)
     except (AgentError, OSError) as err:
         set_marker(None)
         log("ERROR: %s; keepalived will not start" % err)
+        record("error", name, source, "%s; keepalived will not start" % err)
         return EXIT_INSTALL
     if not write_interface(cfg, node):
         set_marker(None)
+        failed_safe(True)
         log("FAIL-SAFE: keepalived will not start")
+        record("fail-safe", name, source, "FAIL-SAFE: no interface holds %s; keepalived will not start" % node["address"])
         return EXIT_NO_NAME
     selinux(cfg)
     apply_changes(cfg, changed)
     set_marker(name)
+    record("installed", name, source)
+    if failed_safe(False):  # keepalived did not start after an earlier fail-safe: start it now
+        try:
+            run(["systemctl", "start", "--no-block", "keepalived.service"])
+            log("an earlier run failed safe: keepalived start queued")
+        except (OSError, RuntimeError, subprocess.TimeoutExpired) as err:
+            log("warning: could not start keepalived: %s" % err)
     log("node %s (%s, priority %s) from %s: %d of %d files changed" % (
         name, node["state"], node["priority"], source, len(changed), len(items)))
     return EXIT_OK

@@ -44,6 +44,7 @@ RUN_DIR = os.environ.get("LBBAKE_RUN_DIR") or "/run/lbbake"
 STATE = RUN_DIR + "/vrrp-state.json"
 LOCK = RUN_DIR + "/vip.lock"
 LOG = RUN_DIR + "/vip.log"
+OWNER = RUN_DIR + "/cloud-owner.json"
 TIMEOUT = 5.0
 OP_TIMEOUT = 120.0
 GCE_ROUTE_BASE = 1000
@@ -530,6 +531,16 @@ def cloud_of(cfg):
     return Aws(cfg) if cfg["cloud"] == "aws" else Gce(cfg)
 
 
+def owner(ok, detail):
+    """Keeps what the last ownership check found, for lbbake's metrics (lbbake_cloud_vip_owner)."""
+    try:
+        with open(OWNER + ".tmp", "w") as f:
+            json.dump({"owner": bool(ok), "checked": time.time(), "detail": str(detail)}, f)
+        os.replace(OWNER + ".tmp", OWNER)
+    except OSError:
+        pass
+
+
 def reconcile(cfg):
     """The MASTER's loop; returns when this node stops being MASTER."""
     cloud = cloud_of(cfg)
@@ -553,11 +564,14 @@ def reconcile(cfg):
             try:
                 if claimed:
                     ok, detail = cloud.owned()
+                    owner(ok, detail)
                     if not ok:
                         log("the cloud does not route %s here (%s): claiming it again" % (cfg["vip"], detail))
                         claimed = False
                 if not claimed:
-                    log("claimed: %s" % cloud.claim(guard))
+                    done = cloud.claim(guard)
+                    log("claimed: %s" % done)
+                    owner(True, done)
                     claimed = True
                 pause, due = 0.0, time.time() + cfg["every"]
             except NotMaster as err:

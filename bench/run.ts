@@ -14,7 +14,9 @@ import { PKG_ROOT } from '../src/io/paths.js';
 import { recordFigures, selectedParts } from './results.js';
 import { calmPart } from './calm.js';
 import { selectedCandidates, suffixOf } from './candidates.js';
+import { servePart } from './serve.js';
 import { missing } from '../test/helpers/tools.js';
+import { CloudLab, type CloudSpec, cloudFiles, cloudYaml } from '../test/helpers/cloudlab.js';
 import {
   type BackendName,
   BACKENDS,
@@ -152,14 +154,17 @@ async function benchProfile(lab: NetLab, p: Profile): Promise<Row> {
       const a = await measure(lab, () => lab.killHaproxy('lb-0'), 'lb-1', p.haproxyCapS);
       row.haproxy.push(a);
       log(`${p.key} run ${i + 1}: haproxy dies -> ${fmtSample(a)}`);
-      if (a.s !== undefined) {
+      if (a.s !== undefined && p.vrrp.preempt === true) {
         const fb = await measure(lab, () => lab.startHaproxy('lb-0'), 'lb-0', 30);
         row.failback.push(fb);
         log(`${p.key} run ${i + 1}: failback -> ${fmtSample(fb)}`);
+        await lab.steady({ checkPasses, timeoutMs: 30_000 });
       } else {
+        // preempt off (lbbake's default): the VIP stays on lb-1; start the pair afresh on lb-0
         lab.startHaproxy('lb-0');
+        await lab.deploy(files, p.patch);
+        await lab.steady({ checkPasses, timeoutMs: 30_000 });
       }
-      await lab.steady({ checkPasses, timeoutMs: 30_000 });
     }
     if (p.haproxyOnly) continue;
     // (b) the MASTER node is lost: every process SIGKILLed and its link down
@@ -377,12 +382,120 @@ async function advertPart(lab: NetLab): Promise<void> {
   writeFileSync(join(PKG_ROOT, 'bench', 'advert.md'), `# lbbake VRRP candidates: node loss and time to serving\n\n${md}`);
 }
 
-/** Parts of `npm run bench`, in run order. A part gets a fresh lab and records its own figures. */
+
+/**
+ * The cloud lab (test/helpers/cloudlab.ts): the same faults with vip.cloud, where the router
+ * delivers VIP traffic only where the emulated EC2 / Compute Engine API says, so every failover
+ * includes lbbake-vip's API calls and the cloud's delay (EC2 remap 1.0 s, GCE Operations 0.5 s).
+ * cloud-<cloud>-haproxy-death / -node-loss: seconds from the fault to the first answer through
+ * lb-1, as the LAN figures. cloud-aws-api-outage-recovery: the API refuses every call (503
+ * RequestLimitExceeded) for 20 s from the moment haproxy dies; seconds from the end of that
+ * outage to the first answer through lb-1.
+ */
+async function cloudPart(): Promise<void> {
+  const figures: Record<string, Array<number | undefined>> = {};
+  const OUTAGE_S = 20;
+  for (const [key, spec] of [['aws', { provider: 'aws', mode: 'secondary-ip' }], ['gce', { provider: 'gce', mode: 'alias-ip' }]] as Array<[string, CloudSpec]>) {
+    const c = await CloudLab.create(spec, { remapDelay: 1.0, opDelay: 0.5 });
+    const steady = async () => {
+      c.clearFaults();
+      await c.lab.steady({ timeoutMs: 60_000 });
+      await c.ownedBy('lb-0', 60_000);
+    };
+    const death: Array<number | undefined> = [];
+    const loss: Array<number | undefined> = [];
+    const outage: Array<number | undefined> = [];
+    try {
+      await c.lab.deploy(cloudFiles(cloudYaml(spec)));
+      await steady();
+      for (let i = 0; i < RUNS; i++) {
+        const a = await measure(c.lab, () => c.lab.killHaproxy('lb-0'), 'lb-1', 30);
+        death.push(a.s);
+        log(`cloud ${key} run ${i + 1}: haproxy dies -> ${fmtSample(a)}`);
+        c.lab.startHaproxy('lb-0');
+        await steady();
+        const b = await measure(c.lab, async () => {
+          await c.lab.killNode('lb-0');
+          c.lab.setLink('lb-0', false);
+        }, 'lb-1', 30);
+        loss.push(b.s);
+        log(`cloud ${key} run ${i + 1}: node lost -> ${fmtSample(b)}`);
+        c.lab.setLink('lb-0', true);
+        await c.lab.startNode('lb-0');
+        await steady();
+        if (key === 'aws') {
+          const o = await measure(c.lab, () => {
+            c.fault({ kind: 'throttle', seconds: OUTAGE_S });
+            c.lab.killHaproxy('lb-0');
+          }, 'lb-1', OUTAGE_S + 30);
+          outage.push(o.s === undefined ? undefined : o.s - OUTAGE_S);
+          log(`cloud ${key} run ${i + 1}: ${OUTAGE_S} s API outage during the failover -> answer ${o.s === undefined ? 'never' : `${f2(o.s - OUTAGE_S)} s after it ended`}`);
+          c.lab.startHaproxy('lb-0');
+          await steady();
+        }
+      }
+    } finally {
+      c.destroy();
+    }
+    figures[`cloud-${key}-haproxy-death`] = death;
+    figures[`cloud-${key}-node-loss`] = loss;
+    if (outage.length) figures[`cloud-${key}-api-outage-recovery`] = outage;
+  }
+  const all = recordFigures(figures);
+  const show = (k: string) => (all[k] ? `${f2(all[k].median)} (${f2(all[k].min)}–${f2(all[k].max)}, n=${all[k].n})` : 'n/a');
+  const vsLan = (k: string, lan: string) => (all[k] && all[lan] ? ` (LAN ${f2(all[lan].median)}, +${f2(all[k].median - all[lan].median)})` : '');
+  process.stdout.write([
+    'Cloud lab (seconds, median (min–max)):',
+    `| fault | AWS secondary-ip | GCE alias-ip |`,
+    '|---|---|---|',
+    `| haproxy dies on MASTER | ${show('cloud-aws-haproxy-death')}${vsLan('cloud-aws-haproxy-death', 'haproxy-death')} | ${show('cloud-gce-haproxy-death')}${vsLan('cloud-gce-haproxy-death', 'haproxy-death')} |`,
+    `| MASTER node lost | ${show('cloud-aws-node-loss')}${vsLan('cloud-aws-node-loss', 'node-loss')} | ${show('cloud-gce-node-loss')}${vsLan('cloud-gce-node-loss', 'node-loss')} |`,
+    `| ${OUTAGE_S} s API outage during the failover: after it ends | ${show('cloud-aws-api-outage-recovery')} | |`,
+    '',
+  ].join('\n'));
+}
+
+/**
+ * The boot agent's worst case: every metadata service accepts the connection and never answers
+ * (the slowest way to fail), nothing else names the node, and the agent runs with its defaults
+ * (2 s per request, 2 attempts, rounds 2, 4, 8, 16, 30 s apart within a 180 s window). Seconds
+ * from its start to the fail-safe: what it can add to a boot (keepalived waits for it).
+ */
+async function agentPart(): Promise<void> {
+  const { FakeMetadata, Node, urls, exampleText, modelOf } = await import('../test/agent/harness.js');
+  const { userdataForMetadata } = await import('../src/render/userdata.js');
+  const m = modelOf(exampleText());
+  const fake = await new FakeMetadata(m.identity.metadataKey).start();
+  const n = new Node();
+  try {
+    fake.set({ ec2: { kind: 'hang' }, gce: { kind: 'hang' }, azure: { kind: 'hang' }, openstack: { kind: 'hang' } });
+    n.applyUserdata(userdataForMetadata(m));
+    n.setAddresses(['198.18.0.7']);
+    const defaults = { LBBAKE_TIMEOUT: '', LBBAKE_ATTEMPTS: '', LBBAKE_WINDOW: '', LBBAKE_ROUND_PAUSE: '' };
+    const r = await n.runAgent({ ...urls(fake.url), ...defaults }, [], 600_000);
+    const rounds = r.log.filter((l) => /round \d+: /.test(l)).length + 1;
+    log(`agent: exit ${r.code} after ${f2(r.ms / 1000)} s, ${rounds} rounds`);
+    const f = recordFigures({ 'agent-worst-case-boot-delay': [r.code === 1 ? r.ms / 1000 : undefined] });
+    process.stdout.write(`boot agent worst case (every metadata service hangs, defaults): fail-safe after ${f['agent-worst-case-boot-delay']?.median} s (${rounds} rounds)\n`);
+  } finally {
+    n.cleanup();
+    await fake.stop();
+  }
+}
+
+/** Parts of `npm run bench`, in run order. A part gets a fresh lab (or builds its own) and records its own figures. */
 const PARTS: Record<string, (lab: NetLab) => Promise<void>> = {
   lan: lanPart,
   dns: dnsPart,
+  // the VIP follows the ability to serve; long-lived streams (bench/serve.ts)
+  serve: servePart,
   advert: advertPart,
   calm: calmPart,
+};
+/** Parts that build their own (cloud) labs. */
+const OWN_LAB: Record<string, () => Promise<void>> = {
+  cloud: cloudPart,
+  agent: agentPart,
 };
 
 async function main(): Promise<number> {
@@ -391,8 +504,12 @@ async function main(): Promise<number> {
     console.error(`bench not run: ${reason}`);
     return 1;
   }
-  for (const part of selectedParts(Object.keys(PARTS))) {
+  for (const part of selectedParts([...Object.keys(PARTS), ...Object.keys(OWN_LAB)])) {
     log(`part ${part}`);
+    if (OWN_LAB[part]) {
+      await OWN_LAB[part]();
+      continue;
+    }
     const lab = await NetLab.create();
     try {
       await PARTS[part](lab);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The lab network: namespace $NS holding bridge $BR (fixed MAC, 198.18.0.1/24, backends
-# 198.18.0.21-23 on it), one tap per VM, the apt repo http server and the backends.
+# 198.18.0.21-24 on it), one tap per VM, the apt repo http server and the backends.
 # Nothing is attached to the root namespace; no slirp; no route anywhere.
 #   net.sh up            namespace, bridge, taps, repo server, backends
 #   net.sh down          kill the servers this script started, delete the namespace
@@ -9,8 +9,9 @@ set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 
-TAPS=(lbe-tap-lb0 lbe-tap-lb1 lbe-tap-pk)
-BACKENDS=(198.18.0.21 198.18.0.22 198.18.0.23)
+TAPS=(lbe-tap-lb0 lbe-tap-lb1 lbe-tap-pk lbe-tap-pk2)
+# .24: the apiserver the second image's lb.yaml adds (Scenario B's rolling replacement)
+BACKENDS=(198.18.0.21 198.18.0.22 198.18.0.23 198.18.0.24)
 
 start_bg() { # name cmd... : start a background process inside the namespace, record its pid
   local name=$1; shift

@@ -10,6 +10,10 @@
                                            polls every 0.1 s, appends one JSON line per state
                                            change {"t": epoch, "state": "via 198.18.0.11" |
                                            "refused" | "timeout" | ..., "answer": ...}
+  probe.py log   ADDR:PORT --out FILE --max S [--interval S] [--timeout S]
+                                           one request after another (a new TLS connection
+                                           each, --interval apart), one JSON line per request
+                                           {"t": start, "d": seconds taken, "state", "answer"}
 Every loop is bounded by --timeout / --max.
 """
 import argparse
@@ -52,7 +56,7 @@ def get(addr, port, timeout):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("mode", choices=["once", "wait", "watch"])
+    ap.add_argument("mode", choices=["once", "wait", "watch", "log"])
     ap.add_argument("target")
     ap.add_argument("--t0")
     ap.add_argument("--timeout", type=float, default=600)
@@ -79,6 +83,16 @@ def main():
             time.sleep(0.5)
         print(json.dumps({"seconds": None, "error": f"no answer in {a.timeout} s"}))
         return 1
+
+    if a.mode == "log":
+        deadline = time.time() + a.max
+        with open(a.out, "a", buffering=1) as out:
+            while time.time() < deadline:
+                t = time.time()
+                state, answer = get(addr, port, min(a.timeout, 10))
+                out.write(json.dumps({"t": t, "d": round(time.time() - t, 3), "state": state, "answer": answer}) + "\n")
+                time.sleep(max(0, a.interval - (time.time() - t)))
+        return 0
 
     # watch
     deadline = time.time() + a.max

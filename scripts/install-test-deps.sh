@@ -28,6 +28,7 @@ PKGS=(
   debootstrap         # the version matrix: Debian 11, 13 and sid chroots with their haproxy, keepalived, cloud-init
   nftables            # nft -c of the generated VRRP firewall table, and that table in the live lab
   iptables            # the bench's link impairment (NFQUEUE: this kernel has no netem)
+  prometheus          # the live suite's Prometheus server, scraping both LB nodes' metrics (its service is not started)
   ca-certificates
 )
 missing=()

@@ -100,7 +100,7 @@ export const LB_SCHEMA = {
               ]
             },
             "routeTableIds": {
-              "description": "aws route mode: the route tables whose VIP/32 entry is pointed at the MASTER.",
+              "description": "aws route mode: the route tables whose VIP/32 route lbbake-vip points at the MASTER's ENI (created where missing).",
               "type": "array",
               "minItems": 1,
               "maxItems": 32,
@@ -111,7 +111,7 @@ export const LB_SCHEMA = {
               }
             },
             "routeName": {
-              "description": "gce route mode: name of the route that is re-created with this instance as next hop.",
+              "description": "gce route mode: the routes lbbake-vip creates for the VIP are named <routeName>-<time> (a new one, with a better priority, before the older ones are deleted); an existing route named routeName is replaced too.",
               "type": "string",
               "pattern": "^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$",
               "x-fix": "use a GCE resource name: lowercase letters, digits and -, starting with a letter"
@@ -498,7 +498,7 @@ export const LB_SCHEMA = {
             "additionalProperties": false,
             "properties": {
               "type": {
-                "description": "tcp (connect only), http or https (GET path, expect 200).",
+                "description": "tcp (connect only), http or https (GET path, expect a status of health.expect).",
                 "enum": [
                   "tcp",
                   "http",
@@ -533,6 +533,44 @@ export const LB_SCHEMA = {
                 "minimum": 1,
                 "maximum": 100,
                 "default": 2
+              },
+              "expect": {
+                "description": "HTTP statuses that count as alive for http/https checks. [200] (default): the path must answer 200 (for /readyz: the apiserver is ready). On an apiserver with anonymous auth off (RKE2, k3s, CIS-hardened kubeadm) /readyz answers 401 to anonymous checks: prefer health.clientCert (readiness still checked); [200, 401, 403] only tells that the apiserver answers HTTPS.",
+                "type": "array",
+                "items": {
+                  "type": "integer",
+                  "minimum": 200,
+                  "maximum": 599
+                },
+                "minItems": 1,
+                "maxItems": 8,
+                "uniqueItems": true,
+                "default": [
+                  200
+                ]
+              },
+              "clientCert": {
+                "description": "A client certificate the https check presents (haproxy crt), for apiservers with anonymous auth off: a certificate the cluster's CA signed for a user allowed GET /readyz (every authenticated user is, by Kubernetes' default system:public-info-viewer role). Both as file: references to PEM files (relative to lb.yaml); they are delivered like the other secrets (in the secrets of the user-data, never baked into an image).",
+                "type": "object",
+                "additionalProperties": false,
+                "required": [
+                  "cert",
+                  "key"
+                ],
+                "properties": {
+                  "cert": {
+                    "description": "file:PATH of the PEM certificate (chain allowed).",
+                    "type": "string",
+                    "pattern": "^file:[A-Za-z0-9._/~+@%,=-]+$",
+                    "x-fix": "give it as file:PATH, relative to lb.yaml (e.g. file:pki/lb-health.crt)"
+                  },
+                  "key": {
+                    "description": "file:PATH of its unencrypted PEM private key (mode 0600).",
+                    "type": "string",
+                    "pattern": "^file:[A-Za-z0-9._/~+@%,=-]+$",
+                    "x-fix": "give it as file:PATH, relative to lb.yaml (e.g. file:pki/lb-health.key)"
+                  }
+                }
               }
             }
           },
@@ -689,6 +727,27 @@ export const LB_SCHEMA = {
           "description": "Serve the stats page at all.",
           "type": "boolean",
           "default": true
+        }
+      }
+    },
+    "metrics": {
+      "description": "Prometheus metrics, off when absent: haproxy's own exporter on /metrics and keepalived's VRRP state on /metrics/keepalived, both served by haproxy (not on rocky8: haproxy 1.8 has no exporter).",
+      "type": "object",
+      "additionalProperties": false,
+      "properties": {
+        "port": {
+          "description": "Metrics port.",
+          "type": "integer",
+          "minimum": 1,
+          "maximum": 65535,
+          "default": 8405
+        },
+        "bind": {
+          "description": "Address the metrics endpoint binds: an IPv4 address, 0.0.0.0 for all (warned), or 'node' for each node's own address (what a Prometheus server elsewhere scrapes).",
+          "type": "string",
+          "pattern": "^(node|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})$",
+          "default": "127.0.0.1",
+          "x-fix": "use an IPv4 address such as 127.0.0.1 (0.0.0.0 for all) or 'node'"
         }
       }
     },

@@ -32,7 +32,17 @@ export interface ServiceModel {
   /** Address haproxy binds, e.g. the VIP or 0.0.0.0. */
   bindAddress: string;
   balance: string;
-  health: { type: 'tcp' | 'http' | 'https'; path: string; interval: number; fall: number; rise: number };
+  health: {
+    type: 'tcp' | 'http' | 'https';
+    path: string;
+    interval: number;
+    fall: number;
+    rise: number;
+    /** HTTP statuses that count as alive (http/https checks). */
+    expect: number[];
+    /** health.clientCert: the certificate and its key as one PEM (a secret), and where the node keeps it. */
+    client?: { pem: string; path: string };
+  };
   timeouts: { connect: number; client: number; server: number; tunnel: number };
   /** The fixed servers; empty when the service takes its servers from DNS. */
   servers: Array<{ name: string; address: string; port: number }>;
@@ -124,6 +134,15 @@ export interface Model {
         uri: string;
         user: string;
         password: string | undefined;
+      }
+    | { enabled: false };
+  /** Prometheus metrics served by haproxy (absent in lb.yaml: off). */
+  metrics:
+    | {
+        enabled: true;
+        port: number;
+        /** An IPv4 address, 0.0.0.0, or 'node' = each node's own address. */
+        bind: string;
       }
     | { enabled: false };
   sysctl: { ipForward: boolean; nonlocalBind: boolean };

@@ -1,6 +1,6 @@
 import type { DnsModel, HoldModel, LbInput, Model, NodeModel, ReadinessModel, ServiceModel, VipCloud } from './model.js';
 import { hasDownTimerAdverts, OS_FACTS } from '../facts/os.js';
-import { HOLD_FIFO, HOLD_FILE, HOLD_NOTIFY, nodeConfigPaths, readyCommand, READY_URI, VIP_PROGRAM } from '../facts/node.js';
+import { healthPemPath, HOLD_FIFO, HOLD_FILE, HOLD_NOTIFY, nodeConfigPaths, readyCommand, READY_URI, VIP_PROGRAM } from '../facts/node.js';
 import { pointer } from '../diagnostics/diagnostic.js';
 
 /** Every default lbbake applies, in one place. */
@@ -58,7 +58,7 @@ export const DEFAULTS = {
     // new connections go to the apiserver with the fewest open ones: after an apiserver restart
     // its watches reconnect elsewhere, and leastconn sends the next ones back to it
     balance: 'leastconn',
-    health: { type: 'https', path: '/readyz', interval: 1000, fall: 2, rise: 2 },
+    health: { type: 'https', path: '/readyz', interval: 1000, fall: 2, rise: 2, expect: [200] },
     timeouts: { connect: 5, client: 3600, server: 3600, tunnel: 86400 },
   },
   /** services[].dns: server slots, and the haproxy resolvers timers (why: README "Backends from DNS"). */
@@ -80,6 +80,8 @@ export const DEFAULTS = {
     },
   },
   stats: { port: 1080, bind: '127.0.0.1', uri: '/stats', user: 'admin', enabled: true },
+  /** metrics (when the key is present): 8405 is the port haproxy's own examples give its exporter. */
+  metrics: { port: 8405, bind: '127.0.0.1' },
   ipForward: false,
   streams: {
     // a reload hands new connections to a new haproxy; the old one keeps serving its streams
@@ -156,7 +158,7 @@ export function normalize(input: LbInput): Model {
       port,
       bindAddress: (s.bind ?? DEFAULTS.service.bind) === 'vip' ? input.vip.address : '0.0.0.0',
       balance: s.balance ?? DEFAULTS.service.balance,
-      health: { ...DEFAULTS.service.health, ...s.health },
+      health: serviceHealth(s.name ?? DEFAULTS.service.name, s.health ?? {}),
       timeouts: { ...DEFAULTS.service.timeouts, ...s.timeouts },
       servers: (s.servers ?? []).map((sv) => ({ name: sv.name, address: sv.address, port: sv.port ?? port })),
       ...(s.dns && !s.servers ? { dns: dnsModel(s.name ?? DEFAULTS.service.name, s.dns, port) } : {}),
@@ -219,6 +221,9 @@ export function normalize(input: LbInput): Model {
           password: st.password,
         }
       : { enabled: false },
+    metrics: input.metrics
+      ? { enabled: true, port: input.metrics.port ?? DEFAULTS.metrics.port, bind: input.metrics.bind ?? DEFAULTS.metrics.bind }
+      : { enabled: false },
     sysctl: { ipForward: input.sysctl?.ipForward ?? DEFAULTS.ipForward, nonlocalBind: true },
     streams: { hardStopAfter: DEFAULTS.streams.hardStopAfter, keepalive: { ...DEFAULTS.streams.keepalive } },
     identity: { metadataKey: input.identity?.metadataKey ?? DEFAULTS.metadataKey },
@@ -271,4 +276,18 @@ export function derivedWeights(prios: number[], preempt: boolean): { hold: numbe
   const gap = Math.max(...prios) - Math.min(...prios);
   const hold = preempt ? 0 : gap + 1;
   return { hold, readiness: gap + hold + 1, lowerPriority: -(gap + hold + 1) };
+}
+
+function serviceHealth(service: string, h: NonNullable<LbInput['services'][number]['health']>): ServiceModel['health'] {
+  const d = DEFAULTS.service.health;
+  return {
+    type: h.type ?? d.type,
+    path: h.path ?? d.path,
+    interval: h.interval ?? d.interval,
+    fall: h.fall ?? d.fall,
+    rise: h.rise ?? d.rise,
+    expect: [...(h.expect ?? d.expect)].sort((a, b) => a - b),
+    // resolved by the secrets stage: the PEM texts, certificate first (haproxy's crt file)
+    ...(h.clientCert ? { client: { pem: h.clientCert.cert + h.clientCert.key, path: healthPemPath(service) } } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 import type { Code, Diagnostic, Severity } from '../diagnostics/diagnostic.js';
 import type { LbInput, Model } from './model.js';
 import { AUTH_PASS_CHARS, AUTH_PASS_MAX, IPV4 } from '../facts/alphabets.js';
-import { hasDownTimerAdverts, haproxyAtLeast, type OsFacts } from '../facts/os.js';
+import { hasDownTimerAdverts, haproxyAtLeast, metricsSupported, type OsFacts } from '../facts/os.js';
 
 /** Most server slots a dns service may have (server-template 1-N; 64 A records fit a 4096-byte answer). */
 export const DNS_MAX_SLOTS = 64;
@@ -26,6 +26,13 @@ export function dnsNameProblem(name: string): string | undefined {
   if (/^[0-9]+$/.test(labels[labels.length - 1])) return 'ends in a numeric label, which no top-level domain is';
   return undefined;
 }
+
+/** haproxy proxies lbbake generates itself, which no service may be named like. */
+const RESERVED_PROXIES: Record<string, string> = {
+  'lbbake-stats': 'the stats page proxy',
+  'lbbake-metrics': 'the metrics frontend',
+  'lbbake-keepalived': "the table that holds keepalived's state for the metrics",
+};
 
 export interface RuleContext {
   input: LbInput;
@@ -133,12 +140,13 @@ export const RULES: Record<string, Rule> = {
       // the readiness page first: a clash is reported where lb.yaml names the other port
       ...(m.vrrp.readiness ? [{ value: String(m.vrrp.readiness.port), path: '/vrrp/readiness/port' }] : []),
       ...(m.stats.enabled ? [{ value: String(m.stats.port), path: '/stats/port' }] : []),
+      ...(m.metrics.enabled ? [{ value: String(m.metrics.port), path: '/metrics/port' }] : []),
       ...m.services.map((s) => ({ value: String(s.port), path: `${s.pointer}/port` })),
       ...(m.vip.cloud?.provider === 'azure' ? [{ value: String(m.vip.cloud.probePort), path: '/vip/cloud/probePort' }] : []),
     ],
     'DUPLICATE_PORT',
     'port',
-    'every service, the stats page, the readiness page (vrrp.readiness.port, default 1081) and the Azure probe need their own port',
+    'every service, the stats page, the metrics endpoint, the readiness page (vrrp.readiness.port, default 1081) and the Azure probe need their own port',
   ),
   uniqueServerNames: ({ model, report }) => {
     for (const s of model.services) {
@@ -154,7 +162,8 @@ export const RULES: Record<string, Rule> = {
   },
   reservedServiceName: ({ model, report }) => {
     for (const s of model.services) {
-      if (s.name === 'lbbake-stats') report('error', 'RESERVED_NAME', `${s.pointer}/name`, '"lbbake-stats" is the name of the stats page proxy; choose another service name');
+      const own = RESERVED_PROXIES[s.name];
+      if (own) report('error', 'RESERVED_NAME', `${s.pointer}/name`, `"${s.name}" is the name of ${own}; choose another service name`);
     }
   },
   vipNotInUse: ({ model, report }) => {
@@ -344,6 +353,21 @@ export const RULES: Record<string, Rule> = {
       if (bad) report('error', 'NODE_ADDRESS', `${n.pointer}/address`, `node ${n.name}'s address ${n.address} ${bad}; keepalived sends VRRP from it and the peers send to it. Give the node's own address on the VIP's interface`);
     }
   },
+  healthOptions: ({ input, model, report }) => {
+    model.services.forEach((s, i) => {
+      const h = input.services[i].health ?? {};
+      const p = `${s.pointer}/health`;
+      if (h.expect && s.health.type === 'tcp') {
+        report('error', 'HEALTH_OPTION_TYPE', `${p}/expect`, 'health.expect lists HTTP statuses, but a tcp check only connects; use type: https (or http), or remove expect');
+      }
+      if (h.clientCert && s.health.type !== 'https') {
+        report('error', 'HEALTH_OPTION_TYPE', `${p}/clientCert`, `a client certificate is presented only by an https check, not ${s.health.type}; use type: https, or remove clientCert`);
+      }
+      if (h.clientCert && s.health.expect.some((c) => c === 401 || c === 403)) {
+        report('warning', 'HEALTH_CERT_ACCEPTS_401', `${p}/expect`, 'with a client certificate, 401 or 403 means the apiserver rejected it; counted as alive, an expired or wrong certificate would go unnoticed and an unready apiserver get traffic. Remove 401 and 403 from expect');
+      }
+    });
+  },
   lbNodeIsBackend: ({ model, report }) => {
     const nodes = new Map(model.nodes.map((n) => [n.address, n.name]));
     for (const s of model.services) {
@@ -386,6 +410,16 @@ export const RULES: Record<string, Rule> = {
       }
     }
   },
+  metricsSupported: ({ model, report }) => {
+    if (model.metrics.enabled && !metricsSupported(model.os)) {
+      report(
+        'error',
+        'METRICS_UNSUPPORTED',
+        '/metrics',
+        `haproxy ${model.os.haproxyVersion.join('.')} (${model.os.id}) has no Prometheus exporter (haproxy 2.0 and later) and cannot serve keepalived's state (http-request return: 2.2 and later); remove metrics, or use target.os rocky9. lbbake-agent status works on every target`,
+      );
+    }
+  },
   cloudVipOs: ({ model, report }) => {
     const c = model.vip.cloud;
     if (!c || c.provider === 'azure') return;
@@ -415,6 +449,11 @@ export const RULES: Record<string, Rule> = {
     if (!model.stats.enabled) return;
     if (model.stats.bind === '0.0.0.0') {
       report('warning', 'STATS_ALL_ADDRESSES', '/stats/bind', 'the stats page listens on every address, including the VIP; bind it to 127.0.0.1 (reach it with ssh -L) or to "node"');
+    }
+  },
+  metricsExposure: ({ model, report }) => {
+    if (model.metrics.enabled && model.metrics.bind === '0.0.0.0') {
+      report('warning', 'METRICS_ALL_ADDRESSES', '/metrics/bind', 'the metrics endpoint listens on every address, including the VIP, where a scrape reaches whichever node holds it; bind it to "node" (each node\'s own address, what Prometheus scrapes) or to 127.0.0.1');
     }
   },
   longLivedStreams: ({ model, report }) => {

@@ -17,8 +17,11 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Where secret values come from; the CLI edge supplies real IO, tests supply maps. */
 export interface SecretSources {
   env: Record<string, string | undefined>;
-  /** Reads a file:PATH reference (PATH relative to lb.yaml's folder); throws on failure (with `reason` in words when known). */
-  readFile(path: string): string;
+  /**
+   * Reads a file:PATH reference (PATH relative to lb.yaml's folder), at most maxBytes (default:
+   * the limit of a one-line secret); throws on failure (with `reason` in words when known).
+   */
+  readFile(path: string, maxBytes?: number): string;
   /** Values kept in the secrets file beside lb.yaml from earlier runs. */
   stored: Partial<Record<SecretKey, string>>;
   /** Name of the secrets file, for messages. */
@@ -114,6 +117,14 @@ export function resolveSecrets(input: LbInput, src: SecretSources): ResolvedSecr
     return given;
   };
 
+  out.services.forEach((svc, i) => {
+    const cc = svc.health?.clientCert;
+    if (!cc) return;
+    const cert = readPem(src, cc.cert, `/services/${i}/health/clientCert/cert`, 'cert', diagnostics);
+    const key = readPem(src, cc.key, `/services/${i}/health/clientCert/key`, 'key', diagnostics);
+    if (cert !== undefined && key !== undefined) svc.health = { ...svc.health, clientCert: { cert, key } };
+  });
+
   // VRRPv3 has no authentication: a pass is resolved (or generated) only for VRRPv2
   if (vrrpVersion(out.vrrp) === 2) {
     const v = resolve('vrrpAuthPass', out.vrrp.auth?.pass);
@@ -125,4 +136,48 @@ export function resolveSecrets(input: LbInput, src: SecretSources): ResolvedSecr
     if (v !== undefined) out.stats = { ...stats, password: v };
   }
   return { input: out, diagnostics, generated };
+}
+
+/** Most bytes a PEM file of health.clientCert may have (a certificate chain and its key fit easily). */
+export const MAX_PEM_BYTES = 64 * 1024;
+
+/** One or more PEM certificates, nothing else (whitespace between them allowed). */
+export const PEM_CERTS = /^(?:\s*-----BEGIN CERTIFICATE-----\r?\n[A-Za-z0-9+/=\r\n]+-----END CERTIFICATE-----\s*)+$/;
+/** One unencrypted PEM private key (PKCS#8, EC or RSA). */
+export const PEM_KEY = /^\s*-----BEGIN ((?:EC |RSA )?)PRIVATE KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END \1PRIVATE KEY-----\s*$/;
+
+/**
+ * Reads a file: PEM of health.clientCert and checks its shape: certificates only, or one
+ * unencrypted private key (haproxy cannot ask for a passphrase). Returns the text with LF line
+ * ends and one final newline; undefined after reporting a diagnostic (never with the content).
+ */
+function readPem(src: SecretSources, ref: string, path: string, what: 'cert' | 'key', diagnostics: Diagnostic[]): string | undefined {
+  const file = ref.slice('file:'.length);
+  let text: string;
+  try {
+    text = src.readFile(file, MAX_PEM_BYTES);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { reason?: string };
+    diagnostics.push({ severity: 'error', code: 'SECRET_FILE_UNREADABLE', path, message: `cannot read ${ref}: ${e.reason ?? e.code ?? 'error'}; give the PEM ${what === 'cert' ? 'certificate' : 'private key'} as file:PATH relative to lb.yaml` });
+    return undefined;
+  }
+  const ok = what === 'cert' ? PEM_CERTS.test(text) : PEM_KEY.test(text);
+  if (!ok) {
+    const encrypted = what === 'key' && /ENCRYPTED/.test(text);
+    diagnostics.push({
+      severity: 'error',
+      code: 'HEALTH_CERT_INVALID',
+      path,
+      message: what === 'cert'
+        ? `${ref} is not a PEM certificate (-----BEGIN CERTIFICATE----- …); give the client certificate the cluster's CA signed (a chain may follow it)`
+        : encrypted
+          ? `${ref} is an encrypted private key, which haproxy cannot load unattended; decrypt it (openssl pkey -in KEY -out KEY.plain) and keep that file at mode 0600`
+          : `${ref} is not a PEM private key (-----BEGIN PRIVATE KEY----- …); give the key of the client certificate`,
+    });
+    return undefined;
+  }
+  // each block as BEGIN line, base64 lines, END line (LF): the shape the boot agent accepts
+  return [...text.matchAll(/-----BEGIN ([A-Z ]+)-----\r?\n([A-Za-z0-9+/=\r\n]+?)-----END \1-----/g)]
+    .map((b) => `-----BEGIN ${b[1]}-----\n${b[2].split(/\r?\n/).filter(Boolean).join('\n')}\n-----END ${b[1]}-----\n`)
+    .join('');
 }

@@ -30,6 +30,8 @@ export const CLOUD_CONFIG_HEADER = '#cloud-config';
 export const TOKEN_CHARS = 'A-Za-z0-9_.:/+=@%,~ -';
 /** An http(s) health-check path: a token that may also carry a query (? = &); haproxy takes it unquoted. */
 export const HEALTH_PATH_CHARS = 'A-Za-z0-9._~/?=&%-';
+/** A file: reference's path (relative to lb.yaml): no spaces, quotes or shell characters. */
+export const FILE_REF_CHARS = 'A-Za-z0-9._/~+@%,=-';
 /** A Linux interface name (IFNAMSIZ: at most 15 characters). */
 export const IFNAME_SOURCE = '^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$';
 export const IFNAME = new RegExp(IFNAME_SOURCE);
@@ -71,10 +73,14 @@ export const SCHEMA_PATTERNS: Record<string, { source: string; chars: string; re
   '/properties/nodes/items/properties/name': { source: label('[a-z0-9]', 63), chars: 'a-z0-9-', rendered: 'token' },
   '/properties/services/items/properties/name': { source: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$', chars: 'A-Za-z0-9_.-', rendered: 'token' },
   '/properties/services/items/properties/health/properties/path': { source: `^/[${HEALTH_PATH_CHARS}]*$`, chars: HEALTH_PATH_CHARS, rendered: 'health-path' },
+  // file: references to PEM files, read by lbbake (their content goes to the node as a secret)
+  '/properties/services/items/properties/health/properties/clientCert/properties/cert': { source: `^file:[${FILE_REF_CHARS}]+$`, chars: `:${FILE_REF_CHARS}`, rendered: 'never' },
+  '/properties/services/items/properties/health/properties/clientCert/properties/key': { source: `^file:[${FILE_REF_CHARS}]+$`, chars: `:${FILE_REF_CHARS}`, rendered: 'never' },
   // a DNS name haproxy resolves (server-template)
   '/properties/services/items/properties/dns/properties/name': { source: '^[A-Za-z0-9_.-]{1,253}$', chars: 'A-Za-z0-9_.-', rendered: 'token' },
   '/properties/services/items/properties/servers/items/properties/name': { source: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$', chars: 'A-Za-z0-9_.-', rendered: 'token' },
   '/properties/stats/properties/bind': { source: `^(node|${IPV4_SOURCE.slice(1, -1)})$`, chars: 'a-z0-9.', rendered: 'token' },
+  '/properties/metrics/properties/bind': { source: `^(node|${IPV4_SOURCE.slice(1, -1)})$`, chars: 'a-z0-9.', rendered: 'token' },
   '/properties/stats/properties/uri': { source: '^/[A-Za-z0-9._~/-]*$', chars: 'A-Za-z0-9._~/-', rendered: 'token' },
   '/properties/stats/properties/user': { source: '^[A-Za-z0-9._-]{1,32}$', chars: 'A-Za-z0-9._-', rendered: 'token' },
   // hashed before it reaches haproxy.cfg

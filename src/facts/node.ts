@@ -19,6 +19,8 @@ export const AGENT_PATHS = {
   marker: '/run/lbbake/node',
   /** cloud-init's instance data (NoCloud meta-data, cloud tags it already fetched). */
   instanceData: '/run/cloud-init/instance-data.json',
+  /** What the agent did in this boot (node, how resolved, or why it failed safe), for `status`. */
+  agentState: '/run/lbbake/agent.json',
 } as const;
 
 /** Root-only file (0600) on the node that holds the cluster's secrets as JSON. */
@@ -59,8 +61,38 @@ export const HAPROXY_DEVLOG_DROPIN = '/etc/systemd/system/haproxy.service.d/lbba
  */
 export const HANDOVER_FILE = '/etc/keepalived/lbbake-handover';
 
+/**
+ * health.clientCert on a node: the certificate and key as one PEM, which haproxy loads (crt) as
+ * root before it drops privileges; root-only (0600). Per service.
+ */
+export function healthPemPath(service: string): string {
+  return `/etc/haproxy/lbbake-${service}-client.pem`;
+}
+
 /** Where the VIP-move program lives on a node (root-owned, as keepalived's script security wants). */
 export const HOOK_DIR = '/usr/local/libexec/lbbake';
+
+/**
+ * lbbake's VRRP state tracker: keepalived runs it as its vrrp_notify_fifo_script and writes every
+ * state change to the FIFO; it keeps them in `state` (read by `lbbake-agent status`) and, with
+ * metrics on, publishes them into haproxy's table for /metrics/keepalived. `cloudOwner` is where a
+ * cloud ownership check writes what it found: {"owner": bool, "checked": unix time, "detail": text}.
+ */
+export const VRRP_TRACKER = {
+  script: `${HOOK_DIR}/vrrp-state`,
+  /** The same FIFO as HOLD_FIFO: with metrics the tracker also writes HOLD_FILE (keepalived runs one FIFO script). */
+  fifo: '/run/lbbake-vrrp.fifo',
+  state: '/run/lbbake/vrrp.json',
+  cloudOwner: '/run/lbbake/cloud-owner.json',
+} as const;
+
+/** keepalived's vrrp_instance name for a cluster (one instance per cluster). */
+export function vrrpInstanceName(cluster: string): string {
+  return `VI_${cluster}`;
+}
+
+/** Where keepalived writes its pid (the Debian and RHEL units and keepalived's own default). */
+export const KEEPALIVED_PIDFILE = '/run/keepalived.pid';
 
 /**
  * Holding the VIP (vrrp.preempt off): keepalived's notify FIFO script writes 1 (MASTER) or 0 into

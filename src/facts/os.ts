@@ -69,6 +69,12 @@ export interface OsFacts {
    * - restarts: the unit restarts a crashed haproxy (`Restart=always` on Debian/Ubuntu; none on RHEL).
    */
   haproxyUnit: { devLogInChroot: boolean; restarts: boolean };
+  /**
+   * haproxy is built with its Prometheus exporter (`haproxy -vv`: "Built with the Prometheus
+   * exporter as a service"): Debian's packages since 2.0 (read in every Debian suite by the version
+   * matrix) and so Ubuntu's; Fedora's since 2020, which RHEL 9's 2.4 derives from; not 1.8 (rocky8).
+   */
+  haproxyPromex: boolean;
   /** The real binaries this target's output is checked with in `npm test`. */
   checkedWith: CheckedWith;
   /**
@@ -106,6 +112,7 @@ const deb = {
   haproxyStatsSocket: '/run/haproxy/admin.sock',
   selinux: false,
   haproxyUnit: { devLogInChroot: true, restarts: true },
+  haproxyPromex: true,
   commands: [...BASE_COMMANDS, 'dash', 'python3', 'pidof', 'killall5'],
 } as const;
 
@@ -119,6 +126,7 @@ const rhel = {
   haproxyStatsSocket: '/var/lib/haproxy/stats',
   selinux: true,
   haproxyUnit: { devLogInChroot: false, restarts: false },
+  haproxyPromex: true,
   commands: [...BASE_COMMANDS, 'pidof'],
 } as const;
 
@@ -187,6 +195,8 @@ export const OS_FACTS: Readonly<Record<OsId, OsFacts>> = {
     label: 'Rocky Linux 8',
     ...rhel,
     haproxyVersion: [1, 8],
+    // the exporter came with haproxy 2.0
+    haproxyPromex: false,
     keepalivedVersion: [2, 1, 5],
     python: { path: '/usr/libexec/platform-python', version: [3, 6] },
     cloudInitVersion: [23, 4],
@@ -231,3 +241,8 @@ export function keepalivedAtLeast(os: OsFacts, major: number, minor: number, pat
 
 /** keepalived's down_timer_adverts (a BACKUP's wait in adverts, RFC: 3) exists from 2.2.3 on. */
 export const hasDownTimerAdverts = (os: OsFacts): boolean => keepalivedAtLeast(os, 2, 2, 3);
+
+/** lb.yaml metrics work here: haproxy has its exporter and `http-request return` (2.2 and later). */
+export function metricsSupported(os: OsFacts): boolean {
+  return os.haproxyPromex && haproxyAtLeast(os, 2, 2);
+}

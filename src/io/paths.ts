@@ -9,6 +9,8 @@ export const PKG_ROOT = existsSync(join(here, '..', '..', 'package.json')) ? joi
 export const TEMPLATES_DIR = join(PKG_ROOT, 'templates');
 /** The boot agent, a plain Python program (agent/lbbake-agent.py). */
 export const AGENT_SOURCE = join(PKG_ROOT, 'agent', 'lbbake-agent.py');
+/** The VRRP state tracker keepalived runs (agent/lbbake-vrrp-state.py). */
+export const TRACKER_SOURCE = join(PKG_ROOT, 'agent', 'lbbake-vrrp-state.py');
 /** lbbake-vip, the cloud VIP mover (agent/lbbake-vip.py), shipped only with vip.cloud aws/gce. */
 export const VIP_PROGRAM_SOURCE = join(PKG_ROOT, 'agent', 'lbbake-vip.py');
 export const SCHEMA_PATH = join(PKG_ROOT, 'schema', 'lb.schema.json');

@@ -79,11 +79,11 @@ export function secretSources(file: string | undefined, env: NodeJS.ProcessEnv, 
   return {
     sources: {
       env,
-      readFile: (p) => {
+      readFile: (p, maxBytes = MAX_SECRET_FILE_BYTES) => {
         try {
-          return readRegularFile(isAbsolute(p) ? p : join(base, p), MAX_SECRET_FILE_BYTES).toString('utf8');
+          return readRegularFile(isAbsolute(p) ? p : join(base, p), maxBytes).toString('utf8');
         } catch (err) {
-          throw Object.assign(err as ReadFailure, { reason: readFailureReason(err as ReadFailure, MAX_SECRET_FILE_BYTES) });
+          throw Object.assign(err as ReadFailure, { reason: readFailureReason(err as ReadFailure, maxBytes) });
         }
       },
       stored,

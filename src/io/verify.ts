@@ -132,7 +132,7 @@ export function verifyFiles(files: Map<string, string>, opts: { interfaces: stri
         continue;
       }
       const f = join(dir, `${n++}-${path.split('/').pop()}`);
-      writeFileSync(f, content);
+      writeFileSync(f, tool === 'haproxy' ? withLocalCrts(content, files, dir) : content);
       const r = tool === 'haproxy' ? haproxyCheck(f) : tool === 'cloud-init' ? cloudInitSchema(f) : shellcheck(f);
       const bad = r.status !== 0 || (tool === 'haproxy' && /\[(WARNING|ALERT)\]/.test(r.output));
       out.push({ file: path, tool, ok: !bad, output: r.output.replaceAll(f, path) });
@@ -141,4 +141,18 @@ export function verifyFiles(files: Map<string, string>, opts: { interfaces: stri
     rmSync(dir, { recursive: true, force: true });
   }
   return out;
+}
+
+/**
+ * haproxy.cfg with each `crt /ABS/PATH` that the checked file set also holds pointed at a copy
+ * in `dir` (haproxy -c loads certificates; the node's path does not exist here).
+ */
+function withLocalCrts(cfg: string, files: Map<string, string>, dir: string): string {
+  return cfg.replace(/ crt (\/\S+)/g, (whole, p: string) => {
+    const pem = files.get(p.slice(1)) ?? files.get(p);
+    if (pem === undefined) return whole;
+    const local = join(dir, `crt-${p.split('/').pop()}`);
+    writeFileSync(local, pem, { mode: 0o600 });
+    return ` crt ${local}`;
+  });
 }

@@ -5,16 +5,17 @@ import { renderTemplateFile } from './templates.js';
 import { type FileSet } from './files.js';
 import { InternalError } from '../diagnostics/errors.js';
 import { cloudConfigText } from './cloud-config.js';
-import { AGENT_PATHS, HANDOVER_FILE, INTERFACE_FILE, SELINUX_BOOLEANS, SOURCES, UNITS } from '../facts/node.js';
+import { AGENT_PATHS, HANDOVER_FILE, INTERFACE_FILE, KEEPALIVED_PIDFILE, SELINUX_BOOLEANS, SOURCES, UNITS, VRRP_TRACKER, vrrpInstanceName } from '../facts/node.js';
 import { AGENT_SOURCE } from '../io/paths.js';
+import { withoutDocs } from './python-docs.js';
 import { readFileSync } from 'node:fs';
 import {
   fillSecrets,
   maskSecrets,
   PLACEHOLDER_PREFIX,
   placeholderModel,
-  SECRET_PATTERNS,
-  type SecretName,
+  secretNames,
+  secretPattern,
   SECRETS_PATH,
   secretsJson,
   secretValues,
@@ -54,6 +55,8 @@ function onChange(m: Model, path: string): string {
   if (path === m.paths.keepalivedConf) return UNITS.keepalived;
   if (path === m.paths.haproxyCfg) return UNITS.haproxy;
   if (path === m.paths.sysctlDropIn) return 'sysctl';
+  // health.clientCert: haproxy loads it at start and reload
+  if (m.services.some((s) => s.health.client?.path === path)) return UNITS.haproxy;
   throw new InternalError(`no reload action for ${path}`);
 }
 
@@ -205,17 +208,22 @@ export function metadataModeFiles(m: Model, opts: { secrets: 'inline' | 'at-boot
       instanceData: AGENT_PATHS.instanceData,
       handover: HANDOVER_FILE,
       haproxySocket: m.os.haproxyStatsSocket,
+      agentState: AGENT_PATHS.agentState,
+      vrrpState: VRRP_TRACKER.state,
+      keepalivedPid: KEEPALIVED_PIDFILE,
     },
     vip: { address: m.vip.address },
-    vrrp: { preempt: m.vrrp.preempt, advertInterval: m.vrrp.advertInterval },
+    vrrp: { preempt: m.vrrp.preempt, advertInterval: m.vrrp.advertInterval, routerId: m.vrrp.routerId, instance: vrrpInstanceName(m.name) },
     nodes: m.nodes.map(nodeValues),
     nodePlaceholderPrefix: NODE_PLACEHOLDER_PREFIX,
     // vip.interface not set: the agent writes the NIC holding the node's address here (keepalived includes it)
     ...(m.vip.interface ? {} : { interfaceFile: INTERFACE_FILE }),
+    // what `lbbake-agent status` compares the node's live state with
+    status: { services: m.services.map((s) => s.name) },
     files: manifest,
     secrets: {
       placeholderPrefix: PLACEHOLDER_PREFIX,
-      patterns: Object.fromEntries((Object.keys(SECRET_PATTERNS) as SecretName[]).map((k) => [k, SECRET_PATTERNS[k]])),
+      patterns: Object.fromEntries(secretNames(m).map((k) => [k, secretPattern(k)])),
     },
     selinuxBooleans: m.os.selinux ? [...SELINUX_BOOLEANS] : [],
   };
@@ -267,13 +275,15 @@ export function tableJson(obj: Record<string, unknown>): string {
 
 /**
  * The boot agent as installed: agent/lbbake-agent.py with its interpreter line set to the
- * target's python and the generated-by header after it. Nothing else of the source changes.
+ * target's python, the generated-by header after it, and without its docstrings and comment-only
+ * lines (withoutDocs: its documentation is the source and docs/agent.md; every byte counts in
+ * AWS's 16 KB of user-data). The code itself does not change.
  */
 export function agentScript(python: string, headerText: string): string {
   const source = readFileSync(AGENT_SOURCE, 'utf8');
   const nl = source.indexOf('\n');
   if (!source.startsWith('#!') || nl < 0) throw new InternalError(`${AGENT_SOURCE} does not start with an interpreter line`);
-  return `#!${python}\n# ${headerText}\n${source.slice(nl + 1)}`;
+  return `#!${python}\n# ${headerText}\n# documented in lbbake's agent/lbbake-agent.py and docs/agent.md\n${withoutDocs(source.slice(nl + 1))}`;
 }
 
 /** The boot agent exactly as a node of this cluster gets it. */

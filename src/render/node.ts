@@ -1,10 +1,11 @@
 import type { Model, NodeModel } from '../compile/model.js';
-import { HANDOVER_FILE } from '../facts/node.js';
-import { haproxyAtLeast } from '../facts/os.js';
+import { HANDOVER_FILE, VRRP_TRACKER, vrrpInstanceName } from '../facts/node.js';
+import { haproxyAtLeast, keepalivedAtLeast } from '../facts/os.js';
 import { sha512Crypt } from './crypt.js';
 import type { FileSet } from './files.js';
 import { renderTemplateFile } from './templates.js';
-import { apiCloud, vipCommand } from './hooks.js';
+import { apiCloud, trackerCommand, vipCommand } from './hooks.js';
+import { metricsView } from './metrics.js';
 import { systemFiles } from './system.js';
 import { HAPROXY_EVENT, INTERFACE_FILE } from '../facts/node.js';
 
@@ -35,6 +36,17 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
     scriptUser: m.os.scriptUser,
     scriptGroup: m.os.scriptGroup,
     vrrpVersion3: m.vrrp.version === 3,
+    // with metrics: keepalived feeds lbbake's VRRP state tracker (render/metrics.ts)
+    tracker: m.metrics.enabled
+      ? {
+          fifo: VRRP_TRACKER.fifo,
+          state: VRRP_TRACKER.state,
+          command: trackerCommand(m),
+          hold: m.vrrp.hold?.file ?? '',
+          // keepalived 2.2.5 and later (not ubuntu2204's 2.2.4)
+          statesOnReload: keepalivedAtLeast(m.os, 2, 2, 5),
+        }
+      : false,
     checkExplain:
       c.weight === 0
         ? `${c.fall} failed checks (${c.fall * c.interval} s) put this node in FAULT; the VIP moves at once`
@@ -43,7 +55,7 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
     ready: r ? { name: r.scriptName, command: r.command, interval: r.interval, timeout: r.timeout, fall: r.fall, rise: r.rise, weight: String(r.weight) } : false,
     hold: h ? { name: h.trackName, file: h.file, notify: h.notify, fifo: h.fifo, weight: String(h.weight) } : false,
     garpRefresh: m.vrrp.garpRefresh,
-    instanceName: `VI_${m.name}`,
+    instanceName: vrrpInstanceName(m.name),
     interface: m.vip.interface ?? '',
     interfaceFile: INTERFACE_FILE,
     routerId: m.vrrp.routerId,
@@ -72,7 +84,7 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
 export function renderHaproxy(m: Model, node: NodeModel): string {
   const modern = haproxyAtLeast(m.os, 2, 2);
   return renderTemplateFile('haproxy.cfg.njk', {
-    header: header(m, m.stats.enabled && m.stats.bind === 'node' ? node : undefined),
+    header: header(m, (m.stats.enabled && m.stats.bind === 'node') || (m.metrics.enabled && m.metrics.bind === 'node') ? node : undefined),
     cluster: m.name,
     osLabel: m.os.label,
     haproxyVersion: m.os.haproxyVersion.join('.'),
@@ -97,6 +109,7 @@ export function renderHaproxy(m: Model, node: NodeModel): string {
           passwordHash: m.stats.password === undefined ? '' : sha512Crypt(m.stats.password, statsHashContext(m)),
         }
       : false,
+    metrics: metricsView(m, node),
     services: m.services.map((s) => ({
       name: s.name,
       bind: `${s.bindAddress}:${s.port}`,
@@ -112,8 +125,11 @@ export function renderHaproxy(m: Model, node: NodeModel): string {
             : modern
               ? 'http'
               : 'http-legacy',
-      health: { ...s.health, fastinter: Math.max(100, Math.floor(s.health.interval / 2)) },
-      expect: 'status 200',
+      // (the client PEM, a secret, never enters the view: only its path)
+      health: { type: s.health.type, path: s.health.path, interval: s.health.interval, fall: s.health.fall, rise: s.health.rise, fastinter: Math.max(100, Math.floor(s.health.interval / 2)) },
+      expectList: s.health.expect,
+      // the check presents this client certificate (health.clientCert); https only
+      crt: s.health.type === 'https' && s.health.client ? s.health.client.path : '',
       servers: s.servers,
       dns: s.dns ? { prefix: s.dns.serverPrefix, max: s.dns.max, name: s.dns.name, port: s.dns.port, resolvers: s.dns.resolvers } : false,
     })),
@@ -147,6 +163,10 @@ export function renderNode(m: Model, node: NodeModel): FileSet {
     owner: `root:${m.os.haproxyGroup}`,
   });
   files.set(m.paths.sysctlDropIn.slice(1), { content: renderSysctl(m), mode: '0644', owner: 'root:root' });
+  // health.clientCert: certificate + key for haproxy's checks, root-only (a secret)
+  for (const s of m.services) {
+    if (s.health.type === 'https' && s.health.client) files.set(s.health.client.path.slice(1), { content: s.health.client.pem, mode: '0600', owner: 'root:root' });
+  }
   return files;
 }
 

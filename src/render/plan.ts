@@ -1,5 +1,6 @@
 import type { Model } from '../compile/model.js';
 import { effectivePriority, haproxyFailoverParts, masterDownSeconds, secondPriority, skewSeconds } from '../compile/rules.js';
+import { METRICS_PATHS } from './metrics.js';
 import { HAPROXY_EVENT, INTERFACE_FILE, VRRP_FIREWALL } from '../facts/node.js';
 import { type CloudName, type CloudPlan, cloudPlan, cloudPrerequisites, type CloudStep, cloudStep } from './cloud-plan.js';
 
@@ -37,6 +38,8 @@ export interface Plan {
   };
   services: Array<{ name: string; listen: string; balance: string; health: string; servers: string[] }>;
   stats: { enabled: false } | { enabled: true; listen: string; uri: string; user: string; password: 'set (value not shown)' | 'none' };
+  /** Prometheus endpoints per node (lb.yaml metrics), or why there are none. */
+  metrics: { enabled: false } | { enabled: true; endpoints: Array<{ node: string; haproxy: string; keepalived: string }> };
   firewall: FirewallRule[];
   /** What lbbake's own nftables table on every node does (vrrp.firewall), or null when off. */
   hostFirewall: string | null;
@@ -44,6 +47,19 @@ export interface Plan {
 }
 
 const round = (s: number) => Math.round(s * 100) / 100;
+
+/** Each node's metrics URLs: at its own address with bind node or 0.0.0.0, else at the bind address. */
+function metricsPlan(m: Model): Plan['metrics'] {
+  const mt = m.metrics;
+  if (!mt.enabled) return { enabled: false };
+  return {
+    enabled: true,
+    endpoints: m.nodes.map((n) => {
+      const base = `http://${mt.bind === 'node' || mt.bind === '0.0.0.0' ? n.address : mt.bind}:${mt.port}`;
+      return { node: n.name, haproxy: base + METRICS_PATHS.haproxy, keepalived: base + METRICS_PATHS.keepalived };
+    }),
+  };
+}
 
 /** Builds the reviewer's plan for a model. Pure; secrets appear only as "set". */
 export function buildPlan(m: Model): Plan {
@@ -81,6 +97,15 @@ export function buildPlan(m: Model): Plan {
       firewall.push({ protocol: 'tcp', from: 'localhost only', to: '127.0.0.1', port: m.stats.port, why: 'stats page: no rule needed (use ssh -L)' });
     } else {
       firewall.push({ protocol: 'tcp', from: 'admins', to: bind === 'node' ? addrs.join(', ') : bind, port: m.stats.port, why: 'stats page' });
+    }
+  }
+
+  if (m.metrics.enabled) {
+    const { bind, port } = m.metrics;
+    if (bind === '127.0.0.1') {
+      firewall.push({ protocol: 'tcp', from: 'localhost only', to: '127.0.0.1', port, why: 'metrics: no rule needed (a Prometheus agent on the node, or ssh -L)' });
+    } else {
+      firewall.push({ protocol: 'tcp', from: 'your Prometheus servers', to: bind === 'node' ? addrs.join(', ') : bind, port, why: `metrics: ${METRICS_PATHS.haproxy} and ${METRICS_PATHS.keepalived} on every LB node` });
     }
   }
 
@@ -154,7 +179,11 @@ export function buildPlan(m: Model): Plan {
       name: s.name,
       listen: `${s.bindAddress}:${s.port}`,
       balance: s.balance,
-      health: s.health.type === 'tcp' ? `tcp connect every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}` : `${s.health.type} GET ${s.health.path} every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}`,
+      health: s.health.type === 'tcp'
+        ? `tcp connect every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}`
+        : `${s.health.type} GET ${s.health.path} every ${s.health.interval} ms, fall ${s.health.fall}, rise ${s.health.rise}` +
+          (s.health.expect.join() === '200' ? '' : `, alive on ${s.health.expect.join('/')}`) +
+          (s.health.client && s.health.type === 'https' ? `, with a client certificate (${s.health.client.path})` : ''),
       servers: s.dns
         ? [`up to ${s.dns.max} servers from DNS ${s.dns.name} port ${s.dns.port} slots ${s.dns.serverPrefix}1..${s.dns.serverPrefix}${s.dns.max}, asked ${s.dns.nameservers.length ? `at ${s.dns.nameservers.join(', ')}` : "at the node's /etc/resolv.conf nameservers"} every ${s.dns.timers.resolve}; a removed address leaves after ${s.dns.timers.obsolete}; a DNS outage keeps the last answer ${s.dns.timers.outage}`]
         : s.servers.map((sv) => `${sv.name} ${sv.address}:${sv.port}`),
@@ -168,6 +197,7 @@ export function buildPlan(m: Model): Plan {
           password: m.stats.password === undefined ? 'none' : 'set (value not shown)',
         }
       : { enabled: false },
+    metrics: metricsPlan(m),
     firewall,
     hostFirewall: m.vrrp.firewall
       ? `every node loads the nftables table inet ${VRRP_FIREWALL.table} (${VRRP_FIREWALL.unitName}): VRRP only from ${m.nodes.map((n) => n.address).join(', ')}; rules of your own firewall or security groups still need protocol 112 between the nodes`
@@ -270,6 +300,11 @@ export function formatPlan(p: Plan): string {
     for (const sv of s.servers) line(`    -> ${sv}`);
   }
   if (p.stats.enabled) line(`  stats page on ${p.stats.listen}${p.stats.uri}, user ${p.stats.user}, password ${p.stats.password}`);
+  if (p.metrics.enabled) {
+    line();
+    line('metrics (Prometheus, scrape each LB node):');
+    for (const e of p.metrics.endpoints) line(`  ${e.node.padEnd(12)} ${e.haproxy} (haproxy)  ${e.keepalived} (VRRP state)`);
+  }
   line();
   line('firewall / security groups:');
   if (p.hostFirewall) line(`  host: ${p.hostFirewall}`);

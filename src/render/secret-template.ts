@@ -5,11 +5,34 @@
  * a secret and works on a fresh clone whose secrets file (git-ignored) is absent. Pure.
  */
 import type { Model } from '../compile/model.js';
-import { SECRET_PATTERNS, type SecretName, secretValues } from './agent-secrets.js';
+import { pemName, pemServices, SECRET_PATTERNS, secretPattern, secretValues } from './agent-secrets.js';
 
 /** Dummy secrets of the real ones' shape (the auth pass alphabet, a stats password). */
 export const DUMMY_AUTH_PASS = 'Dq7Xw3Jz';
 export const DUMMY_STATS_PASSWORD = 'lbbake-dummy-stats-password';
+
+/**
+ * A stand-in for health.clientCert where files are checked (--verify, the Packer build's check):
+ * a self-signed certificate and key (CN lbbake-dummy-not-a-secret, valid until 2126) that haproxy
+ * loads. Public by design; it never reaches a node's real files.
+ */
+export const DUMMY_CLIENT_PEM = `-----BEGIN CERTIFICATE-----
+MIIBoDCCAUWgAwIBAgIUI+A65p5aT9JuSayhak02MbaQGU4wCgYIKoZIzj0EAwIw
+JDEiMCAGA1UEAwwZbGJiYWtlLWR1bW15LW5vdC1hLXNlY3JldDAgFw0yNjEyMDYx
+ODEyNTNaGA8yMTI2MTExMjE4MTI1M1owJDEiMCAGA1UEAwwZbGJiYWtlLWR1bW15
+LW5vdC1hLXNlY3JldDBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABL5BX2Ud875O
+f883e+jm3q4r2ZLqk4a8/zuip57Vc8jgsH9FISRUgQ/klb06AmLmOXaJ82MMGClH
+Po3VbaXrHvajUzBRMB0GA1UdDgQWBBRLafpOeMu0NDoM7mzUIDfHb3qCtDAfBgNV
+HSMEGDAWgBRLafpOeMu0NDoM7mzUIDfHb3qCtDAPBgNVHRMBAf8EBTADAQH/MAoG
+CCqGSM49BAMCA0kAMEYCIQCVu6/vCpx0pqNcUpFMcz5Co0/CR2E1TquiKJ9hNrGR
+8QIhALmWa7Mf2UwpeBL81tRaZ9HUsQS5kq0iaWiA2abMaeGj
+-----END CERTIFICATE-----
+-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgOCuxVKaLPH+VGbRP
+63zo+HH6pPdAEjcxrZHDUJtpbNKhRANCAAS+QV9lHfO+Tn/PN3vo5t6uK9mS6pOG
+vP87oqee1XPI4LB/RSEkVIEP5JW9OgJi5jl2ifNjDBgpRz6N1W2l6x72
+-----END PRIVATE KEY-----
+`;
 
 /** The model with every secret replaced by a dummy of the same kind (render guards them as usual). */
 export function dummySecretsModel(m: Model): Model {
@@ -17,6 +40,7 @@ export function dummySecretsModel(m: Model): Model {
     ...m,
     vrrp: { ...m.vrrp, authPass: m.vrrp.authPass === undefined ? undefined : DUMMY_AUTH_PASS },
     stats: m.stats.enabled && m.stats.password !== undefined ? { ...m.stats, password: DUMMY_STATS_PASSWORD } : m.stats,
+    services: m.services.map((s) => (s.health.client ? { ...s, health: { ...s.health, client: { ...s.health.client, pem: DUMMY_CLIENT_PEM } } } : s)),
   };
 }
 
@@ -27,12 +51,23 @@ export interface Slot {
   pattern: string;
   /** A real secret (else a value derived from the content, like a MIME boundary). */
   secret: boolean;
+  /** Longest value (default 512 characters): matching tries every length up to it. */
+  maxLength?: number;
 }
 
-export const SECRET_SLOTS: Readonly<Record<SecretName, Slot>> = {
+export const SECRET_SLOTS: Readonly<Record<string, Slot>> = {
   vrrp_auth_pass: { label: '<secret: VRRP auth pass>', pattern: SECRET_PATTERNS.vrrp_auth_pass, secret: true },
   stats_password_hash: { label: '<secret: stats password hash>', pattern: SECRET_PATTERNS.stats_password_hash, secret: true },
 };
+
+/** The slots of a model's secrets: the fixed ones and each client PEM (health.clientCert). */
+export function secretSlots(m: Model): Record<string, Slot> {
+  const out: Record<string, Slot> = { ...SECRET_SLOTS };
+  for (const i of pemServices(m)) {
+    out[pemName(i)] = { label: `<secret: client certificate and key of ${m.services[i].name}>`, pattern: secretPattern(pemName(i)), secret: true, maxLength: 65536 };
+  }
+  return out;
+}
 
 /** A generated text with its secret values cut out: `parts` interleave literal text and slot names. */
 export interface SecretTemplate {
@@ -51,9 +86,9 @@ export interface SecretTemplate {
  * does not give `real` back (the text cannot be masked reliably).
  */
 export function secretTemplate(m: Model, real: string, dummy: string, extra: Record<string, [string, string, Slot]> = {}): SecretTemplate | undefined {
-  const realValues: Record<string, string> = { ...secretValues(m) };
-  const dummyValues: Record<string, string> = { ...secretValues(dummySecretsModel(m)) };
-  const defs: Record<string, Slot> = { ...SECRET_SLOTS };
+  const realValues = { ...secretValues(m) } as Record<string, string>;
+  const dummyValues = { ...secretValues(dummySecretsModel(m)) } as Record<string, string>;
+  const defs: Record<string, Slot> = secretSlots(m);
   for (const [name, [r, d, slot]] of Object.entries(extra)) {
     realValues[name] = r;
     dummyValues[name] = d;
@@ -111,7 +146,8 @@ export function matchTemplate(t: SecretTemplate, text: string): Record<string, s
     const known = found[name];
     if (known !== undefined) return text.startsWith(known + next, pos) && step(i + 1, pos + known.length + next.length);
     // candidate values: every length at which the next literal text follows (shortest first)
-    for (let at = text.indexOf(next, pos); at >= 0 && at - pos <= 512; at = text.indexOf(next, at + 1)) {
+    const max = t.defs[name]?.maxLength ?? 512;
+    for (let at = text.indexOf(next, pos); at >= 0 && at - pos <= max; at = text.indexOf(next, at + 1)) {
       const v = text.slice(pos, at);
       if (!full[name]?.test(v)) continue;
       found[name] = v;

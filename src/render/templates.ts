@@ -29,6 +29,9 @@ const SAFE_VALUE = new RegExp(`^[${GUARD_CHARS.token}]*$`);
 const WIDER: Record<string, RegExp> = {
   authPass: new RegExp(`^[${GUARD_CHARS['auth-pass']}]*$`),
   passwordHash: /^\$6\$[A-Za-z0-9./]{1,16}\$[A-Za-z0-9./]{86}$|^$/,
+  // the /metrics/keepalived exposition, one double-quoted haproxy argument (render/metrics.ts):
+  // quotes inside are escaped, lines joined by the two characters \n
+  exposition: /^(?:[A-Za-z0-9 _.,;:()[\]{}%='#/+-]|\\["\\n])*$/,
 };
 /** Values with a wider alphabet by their place in the view (indexes as *). */
 const WIDER_AT: Record<string, RegExp> = {
@@ -42,7 +45,9 @@ function guard(view: unknown, path = ''): void {
     const key = path.split('.').pop() ?? '';
     const allowed = WIDER_AT[path.replace(/\.\d+(?=\.|$)/g, '.*')] ?? WIDER[key] ?? SAFE_VALUE;
     if (!FREE_TEXT.has(key) && !allowed.test(view)) {
-      throw new InternalError(`refusing to render unsafe value at ${path}: ${JSON.stringify(view)}`);
+      // never the value itself: it may be a secret
+      const bad = [...new Set([...view].filter((c) => !allowed.test(c)))].slice(0, 5).map((c) => JSON.stringify(c)).join(' ');
+      throw new InternalError(`refusing to render unsafe value at ${path} (${view.length} characters; unsafe: ${bad || 'its shape'})`);
     }
     if (/[\r\n\0]/.test(view)) throw new InternalError(`refusing to render a line break at ${path}`);
   } else if (Array.isArray(view)) {

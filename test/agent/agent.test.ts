@@ -8,6 +8,10 @@ import { join, relative } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { metadataModeFiles, secretsUserdata } from '../../src/render/agent.js';
 import { secretValues } from '../../src/render/agent-secrets.js';
+import { compile } from '../../src/compile/compile.js';
+import { parse as parseYaml } from 'yaml';
+import { deterministicSources } from '../../src/compile/secrets.js';
+import { DUMMY_CLIENT_PEM } from '../../src/render/secret-template.js';
 import { main } from '../../src/cli/main.js';
 import type { Model } from '../../src/compile/model.js';
 import { renderNode } from '../../src/render/node.js';
@@ -28,7 +32,7 @@ const machineOf = (name: string): string[] => [NOT_A_NODE, m.nodes.find((x) => x
 function expectNodeFiles(n: Node, model: Model, name: string): void {
   const node = model.nodes.find((x) => x.name === name)!;
   const expected = renderNode(model, node);
-  expect([...expected.keys()].length).toBe(3);
+  expect([...expected.keys()].length).toBe(3 + model.services.filter((sv) => sv.health.client).length);
   for (const [rel, f] of expected) {
     expect(n.read(rel), rel).toBe(f.content);
     const st = n.stat(rel);
@@ -190,15 +194,16 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     expect(r.code).toBe(1);
     expectNothingInstalled(n);
     expect(r.log[r.log.length - 1]).toBe(
-      'lbbake-agent: FAIL-SAFE: ec2 names node lb-0, but its address 10.168.222.189 (nodes[].address) is not on this machine (198.18.0.7, 10.168.222.190); ' +
-        'as lb-0 it would send VRRP from a wrong address and could become a second MASTER. Installed nothing; keepalived will not start. ' +
-        'Fix the metadata or nodes[].address in lb.yaml, then run: systemctl restart lbbake-agent.service && systemctl start keepalived.service',
+      'lbbake-agent: FAIL-SAFE: ec2 names node lb-0, but its address 10.168.222.189 (nodes[].address) is not on this machine (198.18.0.7, 10.168.222.190): ' +
+        'a second MASTER (VRRP from a wrong address) otherwise. Installed nothing; keepalived will not start. ' +
+        'Fix the metadata or nodes[].address, then: systemctl restart lbbake-agent.service',
     );
-    // when the addresses cannot be listed, the node cannot find its VRRP interface either: fail-safe
+    // when the addresses cannot be listed, the check fails closed
     rmSync(join(n.fake, 'ip.json'));
     const r2 = await n.runAgent(env());
     expect(r2.code, r2.stderr).toBe(1);
-    expect(logText(r2)).toContain('no interface holds 10.168.222.189 (nodes[].address of lb-0)');
+    expectNothingInstalled(n);
+    expect(logText(r2)).toMatch(/FAIL-SAFE: ec2 names node lb-0, but cannot list this machine's addresses: ip exited 1/);
   });
 
   it('vip.interface not set: the VRRP interface is the NIC holding the node address (also in --check, at every keepalived start)', async () => {
@@ -375,6 +380,20 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     expect(check.stderr).toContain("refusing to start keepalived: lbbake-agent has not resolved this node's name in this boot");
     // and the drop-in wires that check into keepalived.service
     expect(n.read('etc/systemd/system/keepalived.service.d/lbbake.conf')).toContain('ExecStartPre=/usr/bin/python3 /usr/local/sbin/lbbake-agent --check\n');
+    // status says why, in JSON and text, and exits 1
+    const s = await n.runAgent(env(), ['status', '--json']);
+    expect(s.code, s.stderr).toBe(1);
+    const rep = JSON.parse(s.stdout);
+    expect(rep).toMatchObject({ cluster: 'k8s-apiserver', node: null, resolvedFrom: null, vrrp: { state: 'STOP', keepalived: 'not running' }, vip: { here: false } });
+    expect(rep.services).toEqual([{ name: 'kubernetes-apiserver', servers: [] }]);
+    expect(rep.problems[0]).toMatch(/^FAIL-SAFE: cannot tell which node of cluster k8s-apiserver this is/);
+    expect(rep.problems[1]).toMatch(/^VRRP STOP \(STOP: keepalived is not running/);
+    expect(rep.problems[2]).toMatch(/^haproxy stats socket \/run\/haproxy\/admin\.sock: .*\(is haproxy running\?\)$/);
+    const t = await n.runAgent(env(), ['status']);
+    expect(t.code).toBe(1);
+    expect(t.stdout).toMatch(/^cluster k8s-apiserver, node unknown \(resolved from -\)\nVRRP +STOP, priority None, keepalived not running\n/);
+    expect(t.stdout).toMatch(/^problems 3\n  - FAIL-SAFE: cannot tell/m);
+    expect((await n.runAgent(env(), ['status', '--yaml'])).code).toBe(2);
   });
 
   it('FAIL-SAFE after an earlier success: the success mark is withdrawn, the files stay, nothing is reloaded', async () => {
@@ -386,10 +405,10 @@ describe.skipIf(skip)('boot agent against fake metadata services', () => {
     n.setAddresses([NOT_A_NODE]);
     n.setActive(['keepalived.service']);
     const unreachable = await closedPortUrl();
-    const r = await n.runAgent({ ...urls(unreachable), LBBAKE_ROUNDS: '2' });
+    const r = await n.runAgent({ ...urls(unreachable), LBBAKE_WINDOW: '1', LBBAKE_ROUND_PAUSE: '0.6' });
     expect(r.code).toBe(1);
     expect(logText(r)).toMatch(/^lbbake-agent: ec2 http:\/\/127\.0\.0\.1:\d+: failed: 127\.0\.0\.1:\d+ not reachable \(connection refused\)$/m);
-    expect(logText(r)).toContain('round 1 of 2 found no name and some sources failed; retrying in 0s');
+    expect(logText(r)).toMatch(/round 1: no usable name yet; retrying in 0\.6s \(0 of 1 s used\)/);
     expect(r.log.filter((l) => l.includes('FAIL-SAFE'))).toHaveLength(1);
     expect((await n.runAgent(env(), ['--check'])).code).toBe(1);
     expect(n.calls().filter((c) => c.startsWith('systemctl'))).toEqual([]);
@@ -470,6 +489,11 @@ describe.skipIf(skip)('secrets at boot (baked images)', () => {
     expect(r2.code, r2.stderr).toBe(0);
     expectNodeFiles(n, ms, 'lb-1');
 
+    // status after the install: node and how it was found (no keepalived or haproxy runs here)
+    const ok = JSON.parse((await n.runAgent(env, ['status', '--json'])).stdout);
+    expect(ok).toMatchObject({ node: 'lb-1', resolvedFrom: 'address', vrrp: { priority: 249 } });
+    expect(ok.problems.filter((p: string) => !/^VRRP STOP|stats socket/.test(p))).toEqual([]);
+
     // a tampered secret is refused, not written into a config
     writeFileSync(join(n.root, 'etc/lbbake/secrets.json'), JSON.stringify({ vrrp_auth_pass: 'x"\n}\nvrrp', stats_password_hash: secretValues(ms).stats_password_hash }));
     rmSync(join(n.root, 'etc/keepalived/keepalived.conf'));
@@ -477,9 +501,173 @@ describe.skipIf(skip)('secrets at boot (baked images)', () => {
     expect(r3.code).toBe(2);
     expect(logText(r3)).toContain('secret vrrp_auth_pass in /etc/lbbake/secrets.json is malformed');
     expect(n.read('etc/keepalived/keepalived.conf')).toBeUndefined();
+    // status names the reason and the secret, never its value
+    const bad = await n.runAgent(env, ['status', '--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.stdout).problems[0]).toMatch(/^secret vrrp_auth_pass in \/etc\/lbbake\/secrets\.json is malformed .*; keepalived will not start$/);
+    for (const v of [...Object.values(secretValues(ms)), 'x"\n}\nvrrp']) expect(bad.stdout).not.toContain(v);
+  });
+});
+
+describe.skipIf(skip)('health.clientCert: the certificate and key travel with the secrets', () => {
+  const made: Node[] = [];
+  afterEach(() => {
+    for (const n of made.splice(0)) n.cleanup();
+  });
+  // a test certificate and key (the public dummy): the file: references resolve to them
+  const [cert, key] = [DUMMY_CLIENT_PEM.slice(0, DUMMY_CLIENT_PEM.indexOf('-----BEGIN PRIVATE KEY')), DUMMY_CLIENT_PEM.slice(DUMMY_CLIENT_PEM.indexOf('-----BEGIN PRIVATE KEY'))];
+  const text = exampleText().replace('health: { type: https, path: /readyz }', 'health: { type: https, path: /readyz, clientCert: { cert: file:c.pem, key: file:k.pem } }');
+  const r = compile(text, { ...deterministicSources('k8s-apiserver'), readFile: (p) => (p === 'c.pem' ? cert : key) });
+  const mc = r.model!;
+  const pemRel = 'etc/haproxy/lbbake-kubernetes-apiserver-client.pem';
+
+  it('is a root-only file of render --node, never in the image files, only in the secrets', () => {
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(renderNode(mc, mc.nodes[0]).get(pemRel)).toEqual({ content: DUMMY_CLIENT_PEM, mode: '0600', owner: 'root:root' });
+    const image = [...metadataModeFiles(mc, { secrets: 'at-boot' }).values()].map((f) => f.content).join('\n');
+    expect(image).not.toContain('BEGIN PRIVATE KEY');
+    expect(image).toContain('@@LBBAKE_SECRET_health_pem_0@@');
+    const ud = parseYaml(secretsUserdata(mc)) as { write_files: Array<{ path: string; content: string; permissions: string }> };
+    const secrets = ud.write_files.find((w) => w.path === '/etc/lbbake/secrets.json')!;
+    expect(secrets.permissions).toBe('0600');
+    expect(JSON.parse(secrets.content).health_pem_0).toBe(DUMMY_CLIENT_PEM);
+  });
+
+  it('the agent installs it (0600) from the secrets file, exactly; a tampered one is refused', async () => {
+    const n = new Node();
+    made.push(n);
+    writeTree(n.root, metadataModeFiles(mc, { secrets: 'at-boot' }));
+    n.setAddresses(['10.168.222.189']);
+    const env = { ...urls(await closedPortUrl()) };
+    n.applyUserdata(secretsUserdata(mc));
+    const r1 = await n.runAgent(env);
+    expect(r1.code, r1.stderr).toBe(0);
+    expectNodeFiles(n, mc, 'lb-0');
+    expect(n.read(pemRel)).toBe(DUMMY_CLIENT_PEM);
+
+    // a PEM with an extra line (say, a config directive) is malformed: nothing written
+    const sec = JSON.parse(n.read('etc/lbbake/secrets.json')!);
+    sec.health_pem_0 = DUMMY_CLIENT_PEM + 'bind :80\n';
+    writeFileSync(join(n.root, 'etc/lbbake/secrets.json'), JSON.stringify(sec));
+    rmSync(join(n.root, pemRel));
+    const r2 = await n.runAgent(env);
+    expect(r2.code).toBe(2);
+    expect(logText(r2)).toContain('secret health_pem_0 in /etc/lbbake/secrets.json is malformed');
+    expect(n.read(pemRel)).toBeUndefined();
   });
 });
 
 function expectNothingInstalledFor(n: Node, model: Model): void {
   for (const rel of renderNode(model, model.nodes[0]).keys()) expect(n.read(rel), rel).toBeUndefined();
 }
+
+describe.skipIf(skip)('boot agent hardening: every source fails alone, answers are complete, retries are bounded', () => {
+  let fake: FakeMetadata;
+  const made: Node[] = [];
+  const fresh = (addrs = [NOT_A_NODE]): Node => {
+    const n = new Node();
+    made.push(n);
+    n.applyUserdata(userdata);
+    n.setAddresses(addrs);
+    return n;
+  };
+  beforeAll(async () => {
+    fake = await new FakeMetadata(KEY).start();
+  });
+  afterAll(async () => {
+    await fake?.stop();
+  });
+  afterEach(() => {
+    for (const n of made.splice(0)) n.cleanup();
+  });
+
+  it('something that is not HTTP on a metadata address fails that source only; the next ones still run', async () => {
+    const n = fresh(machineOf('lb-1'));
+    fake.set({ ec2: { kind: 'garbage' }, gce: { kind: 'garbage' }, azure: { kind: 'garbage' }, openstack: { kind: 'garbage' } });
+    const r = await n.runAgent(urls(fake.url));
+    expect(r.code, r.stderr).toBe(0);
+    expect(logText(r)).toMatch(/ec2 [^\n]*: failed: (BadStatusLine|RemoteDisconnected)\(/);
+    expect(logText(r)).toMatch(/address: "lb-1" -> node lb-1/);
+    expectNodeFiles(n, m, 'lb-1');
+    expect(r.stderr).not.toMatch(/Traceback/);
+  });
+
+  it('a truncated answer is never taken for a name (lb-1 of an announced lb-10 is refused)', async () => {
+    const n = fresh();
+    fake.set({ gce: { kind: 'truncated', value: 'lb-1', missing: 1 } });
+    const r = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce' });
+    expect(r.code).toBe(1);
+    expect(logText(r)).toMatch(/gce [^\n]*: failed: answer cut short \(1 bytes missing\)/);
+    expect(logText(r)).not.toContain('-> node lb-1');
+    expectNothingInstalled(n);
+  });
+
+  const shapes: Array<[string, object]> = [
+    // cloud-init's ConfigDrive and OpenStack datasources keep meta_data.json there: the config drive's properties
+    ['OpenStack meta (config drive or metadata service)', { uuid: 'x', meta: { [KEY]: 'lb-0' } }],
+    ['EC2 instance tags', { tags: { instance: { [KEY]: 'lb-0', Name: 'x' } } }],
+    ['Azure tagsList', { imds: { compute: { tagsList: [{ name: 'env', value: 'prod' }, { name: KEY, value: 'lb-0' }] } } }],
+  ];
+  for (const [what, meta] of shapes) {
+    it(`cloud-init's instance data: ${what}, as cloud-init already fetched it`, async () => {
+      const n = fresh(machineOf('lb-0'));
+      fake.set({});
+      n.setNoCloud(meta as Record<string, unknown>);
+      const r = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'nocloud' });
+      expect(r.code, r.stderr).toBe(0);
+      expectNodeFiles(n, m, 'lb-0');
+    });
+  }
+
+  it('a metadata service that answers only after a while: retried in rounds (2, 4 s ...) within the window, then the node comes up', async () => {
+    const n = fresh(machineOf('lb-0'));
+    fake.set({ gce: { kind: 'error' } });
+    const later = setTimeout(() => fake.set({ gce: { kind: 'value', value: 'lb-0' } }), 2_500);
+    try {
+      const r = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce', LBBAKE_WINDOW: '20', LBBAKE_ROUND_PAUSE: '1' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(logText(r)).toMatch(/round 1: no usable name yet; retrying in 1s/);
+      expect(logText(r)).toMatch(/round 2: [^\n]*retrying in 2s/);
+      expectNodeFiles(n, m, 'lb-0');
+      expect(r.ms).toBeGreaterThan(2_500);
+    } finally {
+      clearTimeout(later);
+    }
+  });
+
+  it('no address yet (DHCP still running): the name is not trusted until the node address is there', async () => {
+    const n = fresh([]);
+    fake.set({ gce: { kind: 'value', value: 'lb-0' } });
+    const later = setTimeout(() => n.setAddresses(machineOf('lb-0')), 1_500);
+    try {
+      const r = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce,address', LBBAKE_WINDOW: '20', LBBAKE_ROUND_PAUSE: '1' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(logText(r)).toMatch(/gce names node lb-0, but its address 10\.168\.222\.189 \(nodes\[\]\.address\) is not on this machine \(none\)/);
+      expectNodeFiles(n, m, 'lb-0');
+    } finally {
+      clearTimeout(later);
+    }
+  });
+
+  it('the window is a bound: after it the fail-safe, and a later success in the same boot starts keepalived', async () => {
+    const n = fresh(machineOf('lb-0'));
+    fake.set({ gce: { kind: 'hang' } });
+    const r = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce', LBBAKE_WINDOW: '3', LBBAKE_ROUND_PAUSE: '1', LBBAKE_TIMEOUT: '0.3', LBBAKE_ATTEMPTS: '1' });
+    expect(r.code).toBe(1);
+    // rounds start at 0 and ~1.3 s; the next would start after the 3 s window, so there is none
+    expect(r.log.filter((l) => /round \d+: /.test(l))).toHaveLength(1);
+    expect(r.log.filter((l) => l.includes('gce ') && l.includes('failed: timed out'))).toHaveLength(2);
+    expect(r.ms).toBeLessThan(3_000 + 2_000);
+    expect(logText(r)).toContain('FAIL-SAFE: cannot tell which node');
+    n.clearCalls();
+    fake.set({ gce: { kind: 'value', value: 'lb-0' } });
+    const ok = await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce' });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(n.calls()).toContain('systemctl start --no-block keepalived.service');
+    expect(logText(ok)).toContain('an earlier run failed safe: keepalived start queued');
+    // only once: the next run is a normal one
+    n.clearCalls();
+    expect((await n.runAgent({ ...urls(fake.url), LBBAKE_SOURCES: 'gce' })).code).toBe(0);
+    expect(n.calls()).not.toContain('systemctl start --no-block keepalived.service');
+  });
+});

@@ -45,7 +45,11 @@ export type Behaviour =
   | { kind: 'missing' }
   | { kind: 'error' }
   | { kind: 'hang' }
-  | { kind: 'absent' };
+  | { kind: 'absent' }
+  /** Something that is not HTTP listens there: a banner, then the connection closes. */
+  | { kind: 'garbage' }
+  /** HTTP 200 announcing the value plus more bytes, but the connection closes after the value. */
+  | { kind: 'truncated'; value: string; missing: number };
 
 export interface Seen {
   cloud: Cloud | 'other';
@@ -108,6 +112,17 @@ export class FakeMetadata {
     }
     if (b.kind === 'error') {
       this.reply(cloud, req, res, 500, 'Internal Server Error', extra);
+      return true;
+    }
+    if (b.kind === 'garbage') {
+      this.seen.push({ cloud, method: req.method ?? '', url: req.url ?? '', status: 'hung' });
+      req.socket.end('SSH-2.0-OpenSSH_9.2p1\r\n');
+      return true;
+    }
+    if (b.kind === 'truncated') {
+      this.seen.push({ cloud, method: req.method ?? '', url: req.url ?? '', status: 200 });
+      const head = Object.entries({ ...extra, 'Content-Length': String(Buffer.byteLength(b.value) + b.missing) }).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+      req.socket.end(`HTTP/1.1 200 OK\r\n${head}\r\n${b.value}`);
       return true;
     }
     return false;
@@ -300,7 +315,7 @@ export class Node {
   }
 
   /** Runs the installed agent with python3; never throws, bounded by a timeout. */
-  runAgent(env: Record<string, string>, args: string[] = []): Promise<AgentRun> {
+  runAgent(env: Record<string, string>, args: string[] = [], timeoutMs = 30_000): Promise<AgentRun> {
     const agent = join(this.root, 'usr/local/sbin/lbbake-agent');
     const start = Date.now();
     return new Promise((ok) => {
@@ -311,7 +326,7 @@ export class Node {
           LBA_FAKE: this.fake,
           LBBAKE_TIMEOUT: '0.5',
           LBBAKE_ATTEMPTS: '2',
-          LBBAKE_ROUNDS: '1',
+          LBBAKE_WINDOW: '0',
           LBBAKE_ROUND_PAUSE: '0',
           ...env,
         },
@@ -321,7 +336,7 @@ export class Node {
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
       child.stderr.on('data', (d) => (stderr += d));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       child.on('close', (code) => {
         clearTimeout(timer);
         ok({ code: code ?? -1, stdout, stderr, log: stderr.split('\n').filter(Boolean), ms: Date.now() - start });

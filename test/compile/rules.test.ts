@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { compile } from '../../src/compile/compile.js';
 import { RULES } from '../../src/compile/rules.js';
+import { metricsSupported, OS_FACTS, OS_IDS } from '../../src/facts/os.js';
+import { DUMMY_CLIENT_PEM } from '../../src/render/secret-template.js';
 
 const BASE = `version: 1
 name: demo
@@ -48,7 +50,16 @@ interface Row {
   severity?: 'error' | 'warning';
   /** Environment for env: secret references. */
   env?: Record<string, string>;
+  /** Files for file: references (absent: ENOENT). */
+  files?: Record<string, string>;
 }
+
+const PEM_CERT = DUMMY_CLIENT_PEM.slice(0, DUMMY_CLIENT_PEM.indexOf('-----BEGIN PRIVATE KEY'));
+const PEM_KEY = DUMMY_CLIENT_PEM.slice(DUMMY_CLIENT_PEM.indexOf('-----BEGIN PRIVATE KEY'));
+const PEMS = { 'c.pem': PEM_CERT, 'k.pem': PEM_KEY };
+/** BASE with the service's health set to `flow`. */
+const healthEdit = (flow: string) => edit('    port: 6443\n', `    port: 6443\n    health: ${flow}\n`);
+const CERT_REF = 'clientCert: { cert: file:c.pem, key: file:k.pem }';
 
 const ROWS: Row[] = [
   // --- YAML syntax ---
@@ -82,6 +93,12 @@ const ROWS: Row[] = [
   { name: 'duplicate service port', yaml: BASE + '  - name: api2\n    port: 6443\n    servers:\n      - { name: x, address: 10.0.0.30 }\n', code: 'DUPLICATE_PORT', path: '/services/1/port', line: 21 },
   { name: 'stats port clashes with a service', yaml: BASE + 'stats: { port: 6443 }\n', code: 'DUPLICATE_PORT', path: '/services/0/port', line: 14 },
   { name: 'stats proxy name reserved', yaml: edit('  - name: api', '  - name: lbbake-stats'), code: 'RESERVED_NAME', path: '/services/0/name', line: 13 },
+  { name: 'metrics frontend name reserved', yaml: edit('  - name: api', '  - name: lbbake-metrics'), code: 'RESERVED_NAME', path: '/services/0/name', line: 13 },
+  { name: 'metrics table name reserved', yaml: edit('  - name: api', '  - name: lbbake-keepalived'), code: 'RESERVED_NAME', path: '/services/0/name', line: 13 },
+  { name: 'metrics port clashes with a service', yaml: BASE + 'metrics: { port: 6443 }\n', code: 'DUPLICATE_PORT', path: '/services/0/port', line: 14 },
+  { name: 'metrics port clashes with the stats page', yaml: BASE + 'metrics: { port: 1080 }\n', code: 'DUPLICATE_PORT', path: '/metrics/port', line: 20 },
+  { name: 'metrics bind not an address', yaml: BASE + 'metrics: { bind: localhost }\n', code: 'BAD_STRING', path: '/metrics/bind', line: 20 },
+  { name: 'metrics on rocky8 (haproxy 1.8)', yaml: edit('name: demo', 'name: demo\ntarget: { os: rocky8 }') + 'metrics: {}\n', code: 'METRICS_UNSUPPORTED', path: '/metrics', line: 21 },
   { name: 'VIP equals a node address', yaml: edit('    address: 10.0.0.12', '    address: 10.0.0.100'), code: 'VIP_CONFLICT', path: '/nodes/1/address', line: 11 },
   { name: 'VIP equals a server address', yaml: edit('        address: 10.0.0.22', '        address: 10.0.0.100'), code: 'VIP_CONFLICT', path: '/services/0/servers/1/address', line: 19 },
   { name: 'priority above 254', yaml: edit('    address: 10.0.0.11', '    address: 10.0.0.11\n    priority: 255'), code: 'PRIORITY_RANGE', path: '/nodes/0/priority', line: 10 },
@@ -122,6 +139,14 @@ const ROWS: Row[] = [
   { name: 'auth pass from env with a space', yaml: edit('  routerId: 7', '  routerId: 7\n  auth: { pass: "env:VRRP" }'), env: { VRRP: 'a b' }, code: 'AUTH_PASS_CHARS', path: '/vrrp/auth/pass', line: 7 },
   { name: 'stats password from env with a newline', yaml: BASE + 'stats: { password: "env:PW" }\n', env: { PW: 'a\nb' }, code: 'STATS_PASSWORD_CHARS', path: '/stats/password', line: 20 },
   { name: 'secret from an unset env var', yaml: edit('  routerId: 7', '  routerId: 7\n  auth: { pass: "env:LBBAKE_TEST_UNSET_VAR" }'), code: 'SECRET_ENV_MISSING', path: '/vrrp/auth/pass', line: 7 },
+  // --- services[].health: hardened apiservers ---
+  { name: 'client certificate not a PEM', yaml: healthEdit(`{ ${CERT_REF} }`), files: { ...PEMS, 'c.pem': 'not a certificate\n' }, code: 'HEALTH_CERT_INVALID', path: '/services/0/health/clientCert/cert', line: 15 },
+  { name: 'client key encrypted', yaml: healthEdit(`{ ${CERT_REF} }`), files: { ...PEMS, 'k.pem': '-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n' }, code: 'HEALTH_CERT_INVALID', path: '/services/0/health/clientCert/key', line: 15 },
+  { name: 'client key file missing', yaml: healthEdit(`{ ${CERT_REF} }`), files: { 'c.pem': PEM_CERT }, code: 'SECRET_FILE_UNREADABLE', path: '/services/0/health/clientCert/key', line: 15 },
+  { name: 'client certificate inline, not file:', yaml: healthEdit('{ clientCert: { cert: "-----BEGIN", key: file:k.pem } }'), code: 'BAD_STRING', path: '/services/0/health/clientCert/cert', line: 15 },
+  { name: 'expect on a tcp check', yaml: healthEdit('{ type: tcp, expect: [200, 401] }'), code: 'HEALTH_OPTION_TYPE', path: '/services/0/health/expect', line: 15 },
+  { name: 'client certificate on an http check', yaml: healthEdit(`{ type: http, ${CERT_REF} }`), files: PEMS, code: 'HEALTH_OPTION_TYPE', path: '/services/0/health/clientCert', line: 15 },
+  { name: 'expect status out of range', yaml: healthEdit('{ expect: [99] }'), code: 'OUT_OF_RANGE', path: '/services/0/health/expect/0', line: 15 },
   // --- services[].dns ---
   { name: 'both servers and dns', yaml: edit('    servers:\n', '    dns: { name: api.k8s.internal }\n    servers:\n'), code: 'DNS_AND_SERVERS', path: '/services/0/dns', line: 15 },
   { name: 'neither servers nor dns', yaml: BASE + '  - name: api2\n    port: 8443\n', code: 'NO_BACKENDS', path: '/services/1', line: 20 },
@@ -140,10 +165,12 @@ const ROWS: Row[] = [
   // --- warnings ---
   { name: 'routerId 51', yaml: edit('  routerId: 7', '  routerId: 51'), code: 'ROUTER_ID_DEFAULT', path: '/vrrp/routerId', line: 6, severity: 'warning' },
   { name: 'multicast', yaml: edit('  routerId: 7', '  routerId: 7\n  mode: multicast'), code: 'MULTICAST', path: '/vrrp/mode', line: 7, severity: 'warning' },
+  { name: 'client certificate and 401 accepted', yaml: healthEdit(`{ expect: [200, 401], ${CERT_REF} }`), files: PEMS, code: 'HEALTH_CERT_ACCEPTS_401', path: '/services/0/health/expect', line: 15, severity: 'warning' },
   { name: 'VIP far from every node', yaml: edit('  address: 10.0.0.100', '  address: 192.168.0.100'), code: 'VIP_FAR_FROM_NODES', path: '/vip/address', line: 4, severity: 'warning' },
   { name: 'slow check', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { interval: 3, fall: 10 }'), code: 'CHECK_SLOW', path: '/vrrp/check', line: 7, severity: 'warning' },
   { name: 'weight -2 (the guide)', yaml: edit('  routerId: 7', '  routerId: 7\n  check: { weight: -2 }'), code: 'CHECK_WEIGHT_SLOW', path: '/vrrp/check/weight', line: 7, severity: 'warning' },
   { name: 'stats on all addresses', yaml: BASE + 'stats: { bind: 0.0.0.0 }\n', code: 'STATS_ALL_ADDRESSES', path: '/stats/bind', line: 20, severity: 'warning' },
+  { name: 'metrics on all addresses', yaml: BASE + 'metrics: { bind: 0.0.0.0 }\n', code: 'METRICS_ALL_ADDRESSES', path: '/metrics/bind', line: 20, severity: 'warning' },
   { name: 'short tunnel timeout', yaml: edit('    port: 6443', '    port: 6443\n    timeouts: { tunnel: 60 }'), code: 'TIMEOUT_SHORT', path: '/services/0/timeouts/tunnel', line: 15, severity: 'warning' },
   { name: 'inline secret', yaml: BASE + 'stats: { password: hunter2hunter2 }\n', code: 'SECRET_INLINE', path: '/stats/password', line: 20, severity: 'warning' },
 ];
@@ -157,7 +184,12 @@ describe('diagnostics for invalid input', () => {
 
   for (const row of ROWS) {
     it(`${row.name} → ${row.code} at ${row.path || '/'} line ${row.line}`, () => {
-      const res = compile(row.yaml, row.env ? { env: row.env, readFile: () => '', stored: {}, storeName: 's.yaml' } : undefined);
+      const readFile = (p: string) => {
+        const v = row.files?.[p];
+        if (v === undefined) throw Object.assign(new Error(p), { code: 'ENOENT', reason: 'no such file' });
+        return v;
+      };
+      const res = compile(row.yaml, row.env || row.files ? { env: row.env ?? {}, readFile, stored: {}, storeName: 's.yaml' } : undefined);
       const hit = res.diagnostics.find((d) => d.code === row.code && d.path === row.path);
       expect(hit, JSON.stringify(res.diagnostics, null, 1)).toBeDefined();
       expect(hit!.line).toBe(row.line);
@@ -180,8 +212,9 @@ describe('diagnostics for invalid input', () => {
       authNeedsVrrp2: ['AUTH_WITH_VRRP3'], advertInterval: ['ADVERT_INTERVAL'], downTimerSupported: ['DOWN_TIMER_UNSUPPORTED'], checkWeightFailsOver: ['CHECK_WEIGHT_NO_FAILOVER', 'CHECK_WEIGHT_SLOW', 'CHECK_WEIGHT_FRAGILE'],
       singleMaster: ['MULTIPLE_MASTERS'], checkCommand: ['CHECK_PIDOF', 'CHECK_COMMAND_RELATIVE', 'CHECK_COMMAND_MISSING'],
       weightRange: ['CHECK_WEIGHT_RANGE', 'PRIORITY_CAP'], vipAddress: ['VIP_ADDRESS', 'VIP_OUTSIDE_SUBNET', 'VIP_FAR_FROM_NODES'],
-      nodeAddress: ['NODE_ADDRESS'], lbNodeIsBackend: ['LB_NODE_IS_BACKEND'],
+      nodeAddress: ['NODE_ADDRESS'], lbNodeIsBackend: ['LB_NODE_IS_BACKEND'], healthOptions: ['HEALTH_OPTION_TYPE', 'HEALTH_CERT_ACCEPTS_401'],
       routerIdDefault: ['ROUTER_ID_DEFAULT'], multicast: ['MULTICAST'], checkSpeed: ['CHECK_SLOW'], statsExposure: ['STATS_ALL_ADDRESSES'],
+      metricsSupported: ['METRICS_UNSUPPORTED'], metricsExposure: ['METRICS_ALL_ADDRESSES'],
       longLivedStreams: ['TIMEOUT_SHORT'],
       backendsGiven: ['DNS_AND_SERVERS', 'NO_BACKENDS'], dnsMax: ['DNS_MAX'], dnsName: ['DNS_NAME'], dnsNameservers: ['DNS_NAMESERVERS_REQUIRED'],
       cloudVipOs: ['CLOUD_VIP_OS'],
@@ -203,6 +236,19 @@ describe('diagnostics for invalid input', () => {
       expect(res.model!.services[0].dns).toBeDefined();
       expect(res.model!.services[0].servers).toEqual([]);
     }
+  });
+
+  it('metrics: off without the key; on with its defaults (127.0.0.1:8405) on every target but rocky8', () => {
+    expect(compile(BASE).model!.metrics).toEqual({ enabled: false });
+    expect(OS_IDS.filter((os) => !metricsSupported(OS_FACTS[os]))).toEqual(['rocky8']);
+    for (const os of OS_IDS.filter((id) => id !== 'rocky8')) {
+      const res = compile(edit('name: demo', `name: demo\ntarget: { os: ${os} }`) + 'metrics: {}\n');
+      expect(res.diagnostics, os).toEqual([]);
+      expect(res.model!.metrics).toEqual({ enabled: true, port: 8405, bind: '127.0.0.1' });
+    }
+    const res = compile(BASE + 'metrics: { port: 9101, bind: node }\n');
+    expect(res.diagnostics).toEqual([]);
+    expect(res.model!.metrics).toEqual({ enabled: true, port: 9101, bind: 'node' });
   });
 
   describe('messages a user can act on (issue 18: "Messages that do not help")', () => {

@@ -72,6 +72,7 @@ describe('the schema documents every key', () => {
       'services[].health.interval': DEFAULTS.service.health.interval,
       'services[].health.fall': DEFAULTS.service.health.fall,
       'services[].health.rise': DEFAULTS.service.health.rise,
+      'services[].health.expect': DEFAULTS.service.health.expect,
       'services[].timeouts.connect': DEFAULTS.service.timeouts.connect,
       'services[].timeouts.client': DEFAULTS.service.timeouts.client,
       'services[].timeouts.server': DEFAULTS.service.timeouts.server,
@@ -82,12 +83,14 @@ describe('the schema documents every key', () => {
       'stats.uri': DEFAULTS.stats.uri,
       'stats.user': DEFAULTS.stats.user,
       'stats.enabled': DEFAULTS.stats.enabled,
+      'metrics.port': DEFAULTS.metrics.port,
+      'metrics.bind': DEFAULTS.metrics.bind,
       'sysctl.ipForward': DEFAULTS.ipForward,
       'identity.metadataKey': DEFAULTS.metadataKey,
     };
     const byPath = new Map(props);
     const wrong = Object.entries(expected)
-      .filter(([p, d]) => byPath.get(p)?.default !== d)
+      .filter(([p, d]) => JSON.stringify(byPath.get(p)?.default) !== JSON.stringify(d))
       .map(([p, d]) => `${p}: schema ${JSON.stringify(byPath.get(p)?.default)} vs normalize ${JSON.stringify(d)}`);
     expect(wrong).toEqual([]);
   });

@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { compile } from '../../src/compile/compile.js';
+import { deterministicSources } from '../../src/compile/secrets.js';
+import { DUMMY_CLIENT_PEM } from '../../src/render/secret-template.js';
 import { CODES_BEGIN, CODES_END, codesTable } from '../../src/diagnostics/codes.js';
+import { METRICS_BEGIN, METRICS_END, metricsTable } from '../../src/render/metrics.js';
 import { TARGETS_BEGIN, TARGETS_END, targetsTable } from '../../src/facts/targets-table.js';
 import { ROOT } from '../helpers/cli.js';
 // @ts-expect-error plain JS module
@@ -55,7 +58,13 @@ function merge(base: unknown, over: unknown): unknown {
   return over;
 }
 
-const errorsOf = (text: string) => compile(text).diagnostics.filter((d) => d.severity === 'error');
+/** file: references in examples (health.clientCert) read a certificate or key: the public dummy's parts. */
+const DUMMY_KEY_AT = DUMMY_CLIENT_PEM.indexOf('-----BEGIN PRIVATE KEY');
+const docSources = () => ({
+  ...deterministicSources('docs'),
+  readFile: (p: string) => (/key/.test(p) ? DUMMY_CLIENT_PEM.slice(DUMMY_KEY_AT) : DUMMY_CLIENT_PEM.slice(0, DUMMY_KEY_AT)),
+});
+const errorsOf = (text: string) => compile(text, docSources()).diagnostics.filter((d) => d.severity === 'error');
 
 describe('README', () => {
   it('config reference is generated from the current schema', () => {
@@ -63,6 +72,13 @@ describe('README', () => {
     const b = readme.indexOf(END);
     expect(a).toBeGreaterThan(0);
     expect(readme.slice(a + BEGIN.length + 1, b), 'run npm run gen:docs').toBe(table());
+  });
+
+  it('the table of metrics is generated from src/render/metrics.ts', () => {
+    const a = readme.indexOf(METRICS_BEGIN);
+    const b = readme.indexOf(METRICS_END);
+    expect(a).toBeGreaterThan(0);
+    expect(readme.slice(a + METRICS_BEGIN.length + 1, b), 'run npm run gen:docs').toBe(metricsTable());
   });
 
   it('the list of diagnostic codes is generated from src/diagnostics/codes.ts', () => {

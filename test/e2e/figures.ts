@@ -1,5 +1,8 @@
-/** The figures table: medians over every run recorded in $WORK/figures.jsonl. */
-import { existsSync, readFileSync } from 'node:fs';
+/**
+ * The figures table: medians over every run recorded in $WORK/figures.jsonl, also written as
+ * $WORK/results.json in bench/results.json's form ({"<figure>": {median, min, max, n}}).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 export const FIGURE_ROWS: [kind: string, label: string][] = [
   ['base-image-build', 'base image build (debootstrap + mke2fs, cold)'],
@@ -11,6 +14,10 @@ export const FIGURE_ROWS: [kind: string, label: string][] = [
   ['failover-haproxy-stop', 'failover: `systemctl stop haproxy` on MASTER -> VIP via lb-1'],
   ['failback-haproxy-start', 'failback: `systemctl start haproxy` -> VIP via lb-0'],
   ['failover-poweroff', 'failover: power-off of MASTER (QMP quit) -> VIP via lb-1'],
+  ['packer-build-two', 'two `packer build`s at once (the pair\'s image and the next one, for the rolling replacement)'],
+  ['rolling-replace', 'rolling replacement of the pair by VMs of the second image (documented order): first VM stopped -> new pair serving via lb-0'],
+  ['rolling-replace-failed-requests', 'rolling replacement: failed probe requests (count; a new TLS connection every 0.2 s, 3 s timeout)'],
+  ['rolling-replace-longest-gap', 'rolling replacement: longest time without an answer through the VIP'],
 ];
 
 export function median(xs: number[]): number {
@@ -19,17 +26,33 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export function figuresTable(file: string): string {
-  if (!existsSync(file)) return '(no figures recorded yet)';
-  const byKind = new Map<string, number[]>();
+function byKind(file: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const f = JSON.parse(line) as { kind: string; seconds: number };
-    byKind.set(f.kind, [...(byKind.get(f.kind) ?? []), f.seconds]);
+    out.set(f.kind, [...(out.get(f.kind) ?? []), f.seconds]);
   }
-  const rows = ['| measurement | median (s) | runs | min-max (s) |', '|---|---|---|---|'];
+  return out;
+}
+
+/** Writes `out` as {"<figure>": {median, min, max, n}} over every recorded run (seconds, or a count for *-requests). */
+export function writeResults(file: string, out: string): void {
+  if (!existsSync(file)) return;
+  const res: Record<string, { median: number; min: number; max: number; n: number }> = {};
+  for (const [kind, xs] of [...byKind(file)].sort(([a], [b]) => a.localeCompare(b))) {
+    const r = (x: number) => Number(x.toFixed(3));
+    res[kind] = { median: r(median(xs)), min: r(Math.min(...xs)), max: r(Math.max(...xs)), n: xs.length };
+  }
+  writeFileSync(out, JSON.stringify(res, null, 2) + '\n');
+}
+
+export function figuresTable(file: string): string {
+  if (!existsSync(file)) return '(no figures recorded yet)';
+  const kinds = byKind(file);
+  const rows = ['| measurement | median (s or count) | runs | min-max |', '|---|---|---|---|'];
   for (const [kind, label] of FIGURE_ROWS) {
-    const xs = byKind.get(kind);
+    const xs = kinds.get(kind);
     if (!xs?.length) {
       rows.push(`| ${label} | – | 0 | |`);
       continue;

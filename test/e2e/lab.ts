@@ -270,9 +270,73 @@ export class VipWatch {
   }
 }
 
-/** Appends one measured figure to $WORK/figures.jsonl (kept across runs; the table shows medians). */
+/** One request of a ProbeLog. */
+export interface ProbeEntry {
+  t: number;
+  d: number;
+  state: string;
+  answer: string | null;
+}
+
+/**
+ * Background probe that logs every request (a new TLS connection each, one after another,
+ * `intervalS` apart, `timeoutS` each): what the failed-request count and the longest gap
+ * without an answer are computed from. Stopped by stop() or teardown.
+ */
+export class ProbeLog {
+  private readonly out: string;
+  private child?: ChildProcess;
+  constructor(name: string) {
+    this.out = join(RUN, `probelog-${name}.jsonl`);
+  }
+  start(maxS: number, intervalS = 0.2, timeoutS = 3): void {
+    writeFileSync(this.out, '');
+    this.child = spawn('ip', ['netns', 'exec', NS, 'python3', join(E2E, 'probe.py'), 'log', VIP, '--out', this.out, '--max', String(maxS),
+      '--interval', String(intervalS), '--timeout', String(timeoutS)], { stdio: 'ignore' });
+    children.add(this.child);
+  }
+  entries(): ProbeEntry[] {
+    return readFileSync(this.out, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as ProbeEntry];
+        } catch {
+          return []; // a line cut short by stop()
+        }
+      });
+  }
+  stop(): void {
+    if (this.child && this.child.exitCode === null) this.child.kill('SIGTERM');
+    if (this.child) children.delete(this.child);
+  }
+}
+
+/**
+ * What a probe log says about an interval: requests made, failed (no answer through an LB node),
+ * and the longest time without an answer (from one answer's completion to the next one's).
+ */
+export function probeStats(entries: ProbeEntry[], from: number, to: number): { requests: number; failed: number; longestGap: number; failures: ProbeEntry[] } {
+  const within = entries.filter((e) => e.t >= from && e.t <= to);
+  const failures = within.filter((e) => !e.state.startsWith('via '));
+  let last = from;
+  let longestGap = 0;
+  for (const e of within) {
+    if (!e.state.startsWith('via ')) continue;
+    longestGap = Math.max(longestGap, e.t + e.d - last);
+    last = e.t + e.d;
+  }
+  longestGap = Math.max(longestGap, to - last);
+  return { requests: within.length, failed: failures.length, longestGap, failures };
+}
+
+/**
+ * Appends one measured figure to $WORK/figures.jsonl (kept across runs; the table shows medians).
+ * `seconds` holds the value: seconds, or a count for figures whose name ends in -requests.
+ */
 export function recordFigure(kind: string, seconds: number, note = ''): void {
   mkdirSync(WORK, { recursive: true });
   appendFileSync(FIGURES, JSON.stringify({ kind, seconds: Math.round(seconds * 10) / 10, note, at: new Date().toISOString() }) + '\n');
-  console.log(`FIGURE ${kind}: ${seconds.toFixed(1)} s ${note}`);
+  console.log(`FIGURE ${kind}: ${kind.endsWith('-requests') ? String(seconds) : `${seconds.toFixed(1)} s`} ${note}`);
 }

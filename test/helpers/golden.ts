@@ -10,6 +10,8 @@ import { nodeTree } from '../../src/render/node.js';
 import { gzipBase64, userdataForMetadata, userdataForNode } from '../../src/render/userdata.js';
 import { gunzipSync } from 'node:zlib';
 import { installedAgent, secretsUserdata } from '../../src/render/agent.js';
+import { trackerScript } from '../../src/render/hooks.js';
+import { VRRP_TRACKER } from '../../src/facts/node.js';
 import { createHash } from 'node:crypto';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
@@ -28,10 +30,12 @@ export function loadFixture(name: string): Model {
 export function generatedTree(m: Model): Map<string, string> {
   const out = new Map<string, string>();
   for (const node of m.nodes) {
-    for (const [rel, f] of nodeTree(m, node)) out.set(`render/${node.name}/${rel}`, f.content);
-    out.set(`user-data/${node.name}.yaml`, userdataForNode(m, node));
+    for (const [rel, f] of nodeTree(m, node)) {
+      out.set(`render/${node.name}/${rel}`, `/${rel}` === VRRP_TRACKER.script ? trackerDigest(m) : f.content);
+    }
+    out.set(`user-data/${node.name}.yaml`, withTrackerDigest(m, userdataForNode(m, node)));
   }
-  out.set('user-data/metadata-mode.yaml', withAgentDigest(m, userdataForMetadata(m)));
+  out.set('user-data/metadata-mode.yaml', withTrackerDigest(m, withAgentDigest(m, userdataForMetadata(m))));
   out.set('user-data/secrets-only.yaml', secretsUserdata(m));
   return out;
 }
@@ -50,6 +54,21 @@ export function withAgentDigest(m: Model, userdata: string): string {
   if (gunzipSync(Buffer.from(blob, 'base64')).toString('utf8') !== agent) throw new Error('the gz+b64 agent does not decode to the agent');
   if (!userdata.includes(`sha256 ${createHash('sha256').update(agent).digest('hex')}`)) throw new Error("the agent's comment does not name its sha256");
   return userdata.replace(line, '    content: (golden) the gz+b64 of the boot agent named above\n');
+}
+
+/** One line standing for the VRRP state tracker (agent/lbbake-vrrp-state.py; its own tests cover its content). */
+function trackerDigest(m: Model): string {
+  const tracker = trackerScript(m);
+  return `# (golden) the VRRP state tracker, ${tracker.length} bytes, sha256 ${createHash('sha256').update(tracker).digest('hex')}\n`;
+}
+
+/** The same as withAgentDigest for the tracker, which every user-data and render tree carries. */
+export function withTrackerDigest(m: Model, userdata: string): string {
+  if (!m.metrics.enabled) return userdata;
+  const indent = '      ';
+  const block = trackerScript(m).replace(/\n$/, '').split('\n').map((l) => (l === '' ? '' : indent + l)).join('\n') + '\n';
+  if (!userdata.includes(block)) throw new Error('the VRRP state tracker is not inlined in the user-data as expected');
+  return userdata.replace(block, indent + trackerDigest(m));
 }
 
 export function readTree(dir: string): Map<string, string> {

@@ -31,10 +31,11 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stringify } from 'yaml';
 import { compile } from '../../src/compile/compile.js';
+import { deterministicSources } from '../../src/compile/secrets.js';
 import type { Model } from '../../src/compile/model.js';
 import { PKG_ROOT } from '../../src/io/paths.js';
 import { nodeTree } from '../../src/render/node.js';
@@ -99,7 +100,7 @@ export interface LabVrrp {
  * keys given here are added; `auth: null` is the same as leaving auth out. `balance` overrides the
  * service's.
  */
-export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] }; resolveInterface?: boolean; balance?: string } = {}): string {
+export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; nameservers?: string[] }; resolveInterface?: boolean; balance?: string; metrics?: { port?: number; bind?: string }; health?: Record<string, unknown> } = {}): string {
   const { auth, ...rest } = vrrp;
   const v: Record<string, unknown> = { routerId: 18, mode: 'unicast', ...rest };
   if (auth) v.auth = auth;
@@ -116,19 +117,25 @@ export function labYaml(vrrp: LabVrrp = {}, opts: { dns?: { max?: number; namese
         name: 'kubernetes-apiserver',
         port: PORT,
         ...(opts.balance ? { balance: opts.balance } : {}),
-        health: { type: 'https', path: '/readyz' },
+        health: { type: 'https', path: '/readyz', ...opts.health },
         ...(opts.dns
           ? { dns: { name: DNS_NAME, ...opts.dns } }
           : { servers: BACKENDS.map((b) => ({ name: b.name, address: b.address })) }),
       },
     ],
     stats: { port: 1080, bind: '127.0.0.1', user: 'admin' },
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
 }
 
 /** The normalized model of an lb.yaml; throws with the diagnostics when it does not compile. */
-export function labModel(yamlText: string): Model {
-  const r = compile(yamlText);
+export function labModel(yamlText: string, opts: { baseDir?: string } = {}): Model {
+  // file: references (health.clientCert) are read relative to baseDir, like lbbake does beside lb.yaml
+  const sources = opts.baseDir === undefined ? undefined : {
+    ...deterministicSources('lab'),
+    readFile: (p: string) => readFileSync(isAbsolute(p) ? p : join(opts.baseDir!, p), 'utf8'),
+  };
+  const r = compile(yamlText, sources);
   if (!r.model) throw new Error(`lab lb.yaml does not compile: ${JSON.stringify(r.diagnostics)}`);
   return r.model;
 }
@@ -138,8 +145,8 @@ export function labModel(yamlText: string): Model {
  * haproxy.service drop-in (haproxy's exit event), as on a node set up by hand or by the guide:
  * the lab then starts haproxy bare and only the polling check sees it die.
  */
-export function renderLab(yamlText: string, opts: { events?: boolean } = {}): Record<LbName, FileSet> {
-  const m = labModel(yamlText);
+export function renderLab(yamlText: string, opts: { events?: boolean; baseDir?: string } = {}): Record<LbName, FileSet> {
+  const m = labModel(yamlText, { baseDir: opts.baseDir });
   const out = {} as Record<LbName, FileSet>;
   for (const n of m.nodes) {
     const files = nodeTree(m, n);
@@ -311,6 +318,30 @@ export interface Watcher {
   results: ProbeResult[];
   /** Resolves with every result so far once the probe has stopped. */
   stop(): Promise<ProbeResult[]>;
+}
+
+/** One long-lived stream of a StreamSet (test/helpers/lab/streams.py). */
+export interface StreamInfo {
+  id: number;
+  backend: string;
+  /** The LB node address it went through. */
+  lb: string;
+}
+
+export interface BrokenStream extends StreamInfo {
+  /** When the client noticed (epoch seconds). */
+  t: number;
+  why: string;
+}
+
+/** Long-lived, mostly idle streams through the VIP, held by one process in the client namespace. */
+export interface StreamSet {
+  opened: StreamInfo[];
+  /** Pings every open stream; a stream without its pong within `seconds` counts as broken. */
+  probe(seconds?: number): Promise<{ t: number; alive: number[]; broken: BrokenStream[] }>;
+  /** The same without pinging: the streams the network or a peer ended by itself. */
+  status(): Promise<{ t: number; alive: number[]; broken: BrokenStream[] }>;
+  close(): Promise<void>;
 }
 
 const liveLabs = new Set<NetLab>();
@@ -611,6 +642,11 @@ export class NetLab {
     return run('nsenter', ['-t', String(pid), '-n', '-m', '-p', '--', ...argv], timeoutMs);
   }
 
+  /** Runs a command in one of the lab's plain namespaces (cl, m0, md, ...). */
+  execNs(role: string, argv: string[], timeoutMs = 20_000): RunResult {
+    return run('ip', ['netns', 'exec', this.ns(role), ...argv], timeoutMs);
+  }
+
   /** Starts a long-running daemon in the node, detached, its output appended to a log file. */
   private daemon(node: LbName, logName: 'keepalived' | 'haproxy', cmd: string): void {
     const r = this.exec(node, ['sh', '-c', `${cmd} </dev/null >>'${this.logFile(node, logName)}' 2>&1 &`]);
@@ -787,14 +823,138 @@ export class NetLab {
     }, { timeoutMs });
   }
 
+  /**
+   * Opens `count` long-lived streams to VIP:6443 from the client (one after the other, each a new
+   * TLS connection sending GET /stream) and keeps them idle until probed. Bounded: 60 s to open,
+   * each probe its seconds + 10.
+   */
+  async openStreams(count: number): Promise<StreamSet> {
+    const p = spawn('ip', ['netns', 'exec', this.ns('cl'), PYTHON, join(LAB_DIR, 'streams.py'), this.vip, String(PORT), String(count)],
+      { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.watchers.add(p);
+    const lines: string[] = [];
+    let err = '';
+    const rl = createInterface({ input: p.stdout! });
+    rl.on('line', (l) => lines.push(l));
+    p.stderr!.on('data', (d) => (err += String(d)));
+    const next = async (what: string, timeoutMs: number): Promise<any> => {
+      const want = lines.length === 0 ? undefined : lines.shift();
+      if (want !== undefined) return JSON.parse(want);
+      await waitFor(what, () => lines.length > 0 || p.exitCode !== null, { timeoutMs, intervalMs: 20 });
+      if (lines.length === 0) throw new Error(`streams.py ended: ${err.trim().split('\n').slice(-3).join(' | ')}`);
+      return JSON.parse(lines.shift()!);
+    };
+    const first = await next(`${count} streams open`, 60_000);
+    const close = async () => {
+      if (p.exitCode === null) {
+        p.stdin!.end('quit\n');
+        await waitFor('streams.py exited', () => p.exitCode !== null || p.signalCode !== null, { timeoutMs: 5_000, intervalMs: 20 }).catch(() => p.kill('SIGKILL'));
+      }
+      this.watchers.delete(p);
+    };
+    return {
+      opened: first.opened,
+      probe: async (seconds = 3) => {
+        p.stdin!.write(`probe ${seconds}\n`);
+        return next('stream probe answer', seconds * 1000 + 10_000);
+      },
+      status: async () => {
+        p.stdin!.write('status\n');
+        return next('stream status answer', 10_000);
+      },
+      close,
+    };
+  }
+
+  /**
+   * Cuts (true) or restores the node's path to the apiservers (all, or the named ones): its
+   * packets to them are dropped in its namespace (iptables OUTPUT), so checks and connections
+   * time out as on a broken network. The client and the other LB node stay reachable.
+   */
+  cutBackends(node: LbName, cut: boolean, backends: readonly BackendName[] = ALL_BACKENDS.map((b) => b.name)): void {
+    for (const name of backends) {
+      const rule = ['OUTPUT', '-d', `${ALL_BACKENDS.find((b) => b.name === name)!.address}/32`, '-j', 'DROP'];
+      const ns = this.nodeNs(node);
+      if (cut) must('ip', ['netns', 'exec', ns, 'iptables', '-w', '-A', ...rule]);
+      else while (run('ip', ['netns', 'exec', ns, 'iptables', '-w', '-D', ...rule]).status === 0);
+    }
+  }
+
+  /** `systemctl reload haproxy` (Debian's unit: SIGUSR2 to the master): new workers, the old ones keep their streams. */
+  reloadHaproxy(node: LbName): void {
+    const r = this.exec(node, ['sh', '-c', 'kill -USR2 "$(cat /run/haproxy.pid)"']);
+    if (r.status !== 0) throw new Error(`${node}: haproxy reload failed: ${r.stderr}`);
+  }
+
+  /** `systemctl restart haproxy`: stop (the unit's stop, ExecStopPost), wait until it is gone, start. */
+  async restartHaproxy(node: LbName): Promise<void> {
+    this.stopHaproxy(node);
+    await waitFor(`${node}: haproxy stopped`, () => this.pgrep(node, 'haproxy') === 1, { timeoutMs: 10_000, intervalMs: 20 });
+    this.startHaproxy(node);
+  }
+
+  /** `systemctl stop keepalived`: SIGTERM (priority-0 advert, VIP removed), waits until it is gone. */
+  async stopKeepalived(node: LbName): Promise<void> {
+    this.exec(node, ['pkill', '-TERM', '-x', 'keepalived']);
+    await waitFor(`${node}: keepalived stopped`, () => this.pgrep(node, 'keepalived') === 1, { timeoutMs: 10_000, intervalMs: 20 });
+  }
+
+  /**
+   * A graceful shutdown as systemd orders it with lbbake's drop-in: keepalived first (it stops
+   * before haproxy and the network), then haproxy, then the link goes down. `order: 'network-first'`
+   * plays a shutdown without that ordering: the network goes first, so no advert leaves.
+   */
+  async gracefulStop(node: LbName, order: 'keepalived-first' | 'network-first' = 'keepalived-first'): Promise<void> {
+    if (order === 'network-first') this.setLink(node, false);
+    await this.stopKeepalived(node);
+    this.stopHaproxy(node);
+    await waitFor(`${node}: haproxy stopped`, () => this.pgrep(node, 'haproxy') === 1, { timeoutMs: 10_000, intervalMs: 20 });
+    if (order === 'keepalived-first') this.setLink(node, false);
+    await this.killNode(node);
+  }
+
+  /** An apiserver host lost: its switch port down (no FIN or reset reaches anyone), its process killed. */
+  crashBackendHost(backend: BackendName): void {
+    must('ip', ['-n', this.ns('sw'), 'link', 'set', `p-${backend}`, 'down']);
+    this.killBackend(backend);
+  }
+
+  /** The apiserver host back: switch port up, process started. */
+  async restoreBackendHost(backend: BackendName, opts: { ca?: string } = {}): Promise<void> {
+    must('ip', ['-n', this.ns('sw'), 'link', 'set', `p-${backend}`, 'up']);
+    await this.startBackend(backend, opts);
+  }
+
+  /**
+   * A lab CA and a client certificate it signs (ECDSA P-256), as a cluster's CA and the LB's
+   * health-check identity: { ca, cert, key } paths in the lab directory. Made once.
+   */
+  clientPki(): { ca: string; cert: string; key: string } {
+    const d = join(this.dir, 'pki');
+    const out = { ca: join(d, 'ca.pem'), cert: join(d, 'client.pem'), key: join(d, 'client-key.pem') };
+    if (existsSync(out.key)) return out;
+    mkdirSync(d, { recursive: true });
+    const caKey = join(d, 'ca-key.pem');
+    must('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+      '-subj', '/CN=lbbake-lab-cluster-ca', '-keyout', caKey, '-out', out.ca]);
+    const csr = join(d, 'client.csr');
+    must('openssl', ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+      '-subj', '/CN=lbbake-health/O=system:monitoring', '-keyout', out.key, '-out', csr]);
+    must('openssl', ['x509', '-req', '-in', csr, '-CA', out.ca, '-CAkey', caKey, '-CAcreateserial', '-days', '2', '-out', out.cert]);
+    return out;
+  }
+
   /** SIGKILLs one apiserver stand-in. */
   killBackend(backend: BackendName): void {
     const i = ALL_BACKENDS.findIndex((b) => b.name === backend);
     this.backendProcs[i]?.kill('SIGKILL');
   }
 
-  /** (Re)starts one apiserver stand-in and waits until it listens. */
-  async startBackend(backend: BackendName): Promise<void> {
+  /**
+   * (Re)starts one apiserver stand-in and waits until it listens. With `ca`, it has anonymous
+   * auth off: 401 to any request without a client certificate signed by that CA.
+   */
+  async startBackend(backend: BackendName, opts: { ca?: string } = {}): Promise<void> {
     const i = ALL_BACKENDS.findIndex((b) => b.name === backend);
     const b = ALL_BACKENDS[i];
     const logPath = join(this.dir, `${b.name}.log`);
@@ -803,7 +963,7 @@ export class NetLab {
     this.backendProcs[i] = spawn(
       'ip',
       ['netns', 'exec', this.ns(b.name), PYTHON, join(LAB_DIR, 'backend.py'), b.name, b.address, String(PORT),
-        join(this.dir, 'cert.pem'), join(this.dir, 'key.pem'), join(this.dir, 'state')],
+        join(this.dir, 'cert.pem'), join(this.dir, 'key.pem'), join(this.dir, 'state'), ...(opts.ca ? [opts.ca] : [])],
       { stdio: ['ignore', log, log] },
     );
     closeSync(log);

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { SCHEMA_PATTERNS } from '../../src/facts/alphabets.js';
-import { OS_IDS } from '../../src/facts/os.js';
+import { metricsSupported, OS_FACTS, OS_IDS } from '../../src/facts/os.js';
 
 const token = fc.stringMatching(/^[a-z][a-z0-9-]{0,10}[a-z0-9]$/);
 
@@ -38,11 +38,17 @@ export const config = fc
       { minLength: 1, maxLength: 3, selector: (s) => s.name },
     ),
     stats: fc.record({ enabled: fc.boolean(), port: fc.integer({ min: 1, max: 65535 }), bind: fc.constantFrom('127.0.0.1', 'node', '0.0.0.0'), password: fc.stringMatching(/^[ -~]{1,40}$/) }),
+    // metrics where the target's haproxy serves them, or absent
+    metrics: fc.option(fc.record({ port: fc.integer({ min: 1, max: 65535 }), bind: fc.constantFrom('127.0.0.1', 'node', '0.0.0.0') }), { nil: undefined }),
     pass: fc.stringMatching(/^[A-Za-z0-9!#%&()*+,./:;<=>?@^_|~-]{1,8}$/),
     name: fc.stringMatching(new RegExp(SCHEMA_PATTERNS['/properties/name'].source)),
   })
+  .map((c) => ({ ...c, metrics: metricsSupported(OS_FACTS[c.os]) ? c.metrics : undefined }))
   // every port once, 1081 (the readiness page) included
-  .filter((c) => new Set([1081, ...c.services.map((s) => s.port), ...(c.stats.enabled ? [c.stats.port] : [])]).size === c.services.length + (c.stats.enabled ? 1 : 0) + 1)
+  .filter((c) => {
+    const ports = [1081, ...c.services.map((s) => s.port), ...(c.stats.enabled ? [c.stats.port] : []), ...(c.metrics ? [c.metrics.port] : [])];
+    return new Set(ports).size === ports.length;
+  })
   .map((c) => {
     const base = `10.${c.net}`;
     return {
@@ -70,5 +76,6 @@ export const config = fc
         servers: Array.from({ length: s.servers }, (_, i) => ({ name: `s${i}`, address: `${base}.${si + 1}.${21 + i}` })),
       })),
       stats: c.stats,
+      ...(c.metrics ? { metrics: c.metrics } : {}),
     };
   });

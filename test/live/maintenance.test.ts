@@ -153,7 +153,8 @@ describe.skipIf(reason)('live maintenance: lbbake-agent drain/undrain and handov
       const h = agent('lb-0', 'handover');
       expect(h.status, h.out).toBe(0);
       expect(h.out).toContain('node lb-0: FAULT until lbbake-agent takeback');
-      expect(lab.vipHolders()).toEqual(['lb-1']);
+      // lb-0 let go (the command waited for that); lb-1 takes over after its skew time
+      await waitFor('lb-1 alone holds the VIP', () => lab.vipHolders().join() === 'lb-1', { timeoutMs: 10_000 });
       await lab.servedThrough('lb-1');
       const t = agent('lb-0', 'takeback');
       expect(t.status, t.out).toBe(0);

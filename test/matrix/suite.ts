@@ -57,6 +57,8 @@ export function defineSuiteTests(suite: Suite): void {
         expect(cfg).toMatch(new RegExp(`^\\s*chroot ${os.haproxyChroot}$`, 'm'));
         expect(cfg).toContain(`stats socket ${os.haproxyStatsSocket} `);
         expect(tools.read('etc/passwd')).toMatch(new RegExp(`^${os.haproxyUser}:`, 'm'));
+        // lb.yaml metrics serve haproxy's own exporter where the build has it
+        expect(tools.run(['haproxy', '-vv']).output.includes('Built with the Prometheus exporter as a service'), 'haproxyPromex').toBe(os.haproxyPromex);
         expect(tools.read('etc/group')).toMatch(new RegExp(`^${os.haproxyGroup}:`, 'm'));
       });
     }

@@ -130,6 +130,27 @@ describe('lbbake explain on the example', () => {
     expect(r.stdout).toContain('-> every address api.k8s.internal resolves to, port 6443');
   });
 
+  it('metrics: each node\'s endpoints and the firewall rule they need; none without metrics', async () => {
+    const node = variant('metrics-node', (d) => {
+      d.metrics = { bind: 'node' };
+    });
+    const r = await run(['explain', node]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('metrics (Prometheus, scrape each LB node):\n  lb-0         http://10.168.222.189:8405/metrics (haproxy)  http://10.168.222.189:8405/metrics/keepalived (VRRP state)\n  lb-1         http://10.168.222.190:8405/metrics');
+    expect(r.stdout).toContain('tcp port 8405: your Prometheus servers -> 10.168.222.189, 10.168.222.190  (metrics: /metrics and /metrics/keepalived on every LB node)');
+    const j = JSON.parse((await run(['explain', node, '--json'])).stdout);
+    expect(j.metrics.endpoints[1]).toEqual({ node: 'lb-1', haproxy: 'http://10.168.222.190:8405/metrics', keepalived: 'http://10.168.222.190:8405/metrics/keepalived' });
+    const local = variant('metrics-local', (d) => {
+      d.metrics = { port: 9105 };
+    });
+    const l = await run(['explain', local]);
+    expect(l.stdout).toContain('lb-0         http://127.0.0.1:9105/metrics (haproxy)');
+    expect(l.stdout).toContain('tcp port 9105: localhost only -> 127.0.0.1  (metrics: no rule needed');
+    const off = JSON.parse((await run(['explain', EXAMPLE, '--json'])).stdout);
+    expect(off.metrics).toEqual({ enabled: false });
+    expect(JSON.stringify(off.firewall)).not.toContain('metrics');
+  });
+
   it('an invalid file is exit 1 with diagnostics, no plan', async () => {
     const f = variant('bad', (d) => {
       d.vrrp.routerId = 300;

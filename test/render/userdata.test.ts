@@ -155,7 +155,7 @@ describe('gen-userdata without --node (metadata mode)', () => {
     const r = await cli(['gen-userdata', FILE, '--node', 'lb-0']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('/usr/local/sbin/lbbake-apply');
-    expect(r.stdout).not.toContain('lbbake-agent');
+    expect(r.stdout).not.toContain('/usr/local/sbin/lbbake-agent');
     const bad = await cli(['gen-userdata', FILE, '--node', 'lb-0', '--secrets-only']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--secrets-only and --node exclude each other');
@@ -232,7 +232,7 @@ describe.skipIf(noPython)('the agent script', () => {
 
   it('imports only the standard library', () => {
     const imports = [...agent.matchAll(/^(?:import|from) ([\w.]+)/gm)].map((x) => x[1].split('.')[0]);
-    expect([...new Set(imports)].sort()).toEqual(['grp', 'ipaddress', 'json', 'os', 'pwd', 're', 'socket', 'subprocess', 'sys', 'tempfile', 'time', 'urllib']);
+    expect([...new Set(imports)].sort()).toEqual(['grp', 'http', 'ipaddress', 'json', 'os', 'pwd', 're', 'socket', 'subprocess', 'sys', 'tempfile', 'time', 'urllib']);
   });
 
   it('uses platform-python on Rocky 8', () => {

@@ -41,7 +41,7 @@ describe.skipIf(reason)('generated files pass the real validators', () => {
           done();
         }
         const doc = parse(ud) as { write_files: Array<{ path: string; content: string }> };
-        const scripts = doc.write_files.filter((w) => w.content.startsWith('#!'));
+        const scripts = doc.write_files.filter((w) => /^#!\/bin\/(ba)?sh/.test(w.content));
         expect(scripts.length).toBeGreaterThan(0);
         for (const s of scripts) {
           const r = shellcheckText(s.content);

@@ -6,7 +6,8 @@
  * (`lbbake gen-userdata --secrets-only`), never from the image.
  */
 import { metadataModeFiles } from '../agent.js';
-import { placeholder, SECRET_PATTERNS, type SecretName, SECRETS_PATH } from '../agent-secrets.js';
+import { type FixedSecretName, placeholder, SECRET_PATTERNS, SECRETS_PATH } from '../agent-secrets.js';
+import { DUMMY_CLIENT_PEM } from '../secret-template.js';
 import { sha512CryptWithSalt } from '../crypt.js';
 import type { Model } from '../../compile/model.js';
 import { type FileSet } from '../files.js';
@@ -23,7 +24,7 @@ export function imageFiles(m: Model): FileSet {
  * Fixed stand-ins for the secrets, used only to check the baked files at build time. They are
  * public by design (they are in every generated project) and never reach a node's real config.
  */
-const DUMMIES: Readonly<Record<SecretName, string>> = {
+const DUMMIES: Readonly<Record<FixedSecretName, string>> = {
   vrrp_auth_pass: 'lbbkchk0',
   stats_password_hash: sha512CryptWithSalt('lbbake-build-check-not-a-secret', 'lbbakebuildcheck'),
 };
@@ -33,7 +34,7 @@ const DUMMIES: Readonly<Record<SecretName, string>> = {
  * (not a secret) that makes the file checkable with haproxy -c / keepalived -t at build time.
  */
 export function checkSubstitutions(_m: Model): Substitution[] {
-  return (Object.keys(SECRET_PATTERNS) as SecretName[]).map((name) => {
+  return (Object.keys(SECRET_PATTERNS) as FixedSecretName[]).map((name) => {
     const dummy = DUMMIES[name];
     // the script puts it in a single-quoted sed replacement with | as the delimiter
     if (!new RegExp(`^(?:${SECRET_PATTERNS[name]})$`).test(dummy) || /[|&\\']/.test(dummy)) {
@@ -51,4 +52,15 @@ export interface Substitution {
   placeholder: string;
   authPass: string;
   passwordHash: string;
+}
+
+/**
+ * health.clientCert: the check writes DUMMY_CLIENT_PEM (public, not the node's) into its work
+ * directory as `file` and points haproxy.cfg's `crt PATH` there, since the image never holds the
+ * real one. `lines`: the PEM, line by line (each a plain token for the template).
+ */
+export function checkPems(m: Model): Array<{ path: string; file: string; lines: string[] }> {
+  return m.services.flatMap((s, i) =>
+    s.health.type === 'https' && s.health.client ? [{ path: s.health.client.path, file: `client-${i}.pem`, lines: DUMMY_CLIENT_PEM.trimEnd().split('\n') }] : [],
+  );
 }

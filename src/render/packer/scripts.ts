@@ -4,7 +4,7 @@ import type { Model } from '../../compile/model.js';
 import { renderTemplateFile } from '../templates.js';
 import { type FileSet } from '../files.js';
 import { InternalError } from '../../diagnostics/errors.js';
-import { checkSubstitutions } from './image-files.js';
+import { checkPems, checkSubstitutions } from './image-files.js';
 
 /** Where the file provisioner puts the image's files before step 3 installs them. */
 export const UPLOAD_DIR = '/tmp/lbbake-rootfs';
@@ -85,6 +85,7 @@ export function buildScripts(m: Model, files: FileSet): Script[] {
         // vip.interface not set: the include each node writes at boot, checked as that line
         includeLine: m.vip.interface ? '' : `include ${INTERFACE_FILE}`,
         substitutions: checkSubstitutions(m),
+        pems: checkPems(m),
         haproxyConfigs: targets.haproxy,
         keepalivedConfigs: targets.keepalived,
         nftFiles: files.has(VRRP_FIREWALL.file.slice(1)) ? [VRRP_FIREWALL.file] : [],

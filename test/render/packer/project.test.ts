@@ -52,7 +52,7 @@ describe.each(inputs().map((f) => [rel(f), f]))('packer project for %s', (_name,
     if (m.stats.enabled && m.stats.password !== undefined) {
       secrets.push(m.stats.password, sha512Crypt(m.stats.password, `${m.name}/${m.stats.user}`));
     }
-    secrets.push(...Object.values(secretValues(m)));
+    secrets.push(...Object.values(secretValues(m)).filter((v): v is string => v !== undefined));
     // only VRRPv3 without a stats page has none
     if (m.vrrp.version === 2 || m.stats.enabled) expect(secrets.length, 'the input has a secret (given or generated)').toBeGreaterThan(0);
     for (const s of secrets) {
