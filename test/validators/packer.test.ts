@@ -124,6 +124,7 @@ describe.skipIf(checkReason).each(inputs().map((f) => [rel(f), f]))('the image c
     const root = join(dir, 'files', 'lbbake-rootfs');
     const script = readFileSync(join(dir, 'scripts', '40-check-configs.sh'), 'utf8')
       .replaceAll('"/usr/lib/lbbake/', `"${root}/usr/lib/lbbake/`)
+      .replaceAll('"/etc/lbbake/', `"${root}/etc/lbbake/`)
       .replace('ns=lbbake-check', `ns=lbbk-pk${process.pid}`);
     expect(script).toContain(`ns=lbbk-pk${process.pid}`);
     const f = join(dir, 'check-here.sh');
