@@ -171,6 +171,13 @@ export interface ReadinessModel {
   rise: number;
   /** Negative track_script weight: an unready node drops below every ready one (also the holder). */
   weight: number;
+  /**
+   * keepalived preempt_delay (s): how long a ready BACKUP waits before it takes the VIP from a
+   * MASTER that became unready (or at startup). A backend event that hits every node at once is
+   * seen by each after up to one health detection (interval x fall) plus one readiness poll, at
+   * different moments; waiting that long plus a second lets every node see it before any moves.
+   */
+  preemptDelay: number;
 }
 
 /**

@@ -147,6 +147,7 @@ export function normalize(input: LbInput): Model {
           fall: r.fall ?? DEFAULTS.readiness.fall,
           rise: r.rise ?? DEFAULTS.readiness.rise,
           weight: -w.readiness,
+          preemptDelay: readinessSettle(input, r.interval ?? DEFAULTS.readiness.interval, r.fall ?? DEFAULTS.readiness.fall),
         }
       : undefined;
   const hold: HoldModel | undefined = preempt ? undefined : { trackName: 'lbbake_holder', file: HOLD_FILE, notify: HOLD_NOTIFY, fifo: HOLD_FIFO, weight: w.hold };
@@ -260,6 +261,17 @@ function dnsModel(service: string, d: NonNullable<LbInput['services'][number]['d
     serverPrefix: `${d.name.split('.')[0]}-`,
     timers: { ...DEFAULTS.dns.timers },
   };
+}
+
+/**
+ * Seconds until every node has seen a backend event that hits them all at once (the slowest
+ * service's health detection, interval x fall, plus the readiness polls), plus 1 s: keepalived's
+ * preempt_delay, so the node that noticed first does not lose the VIP to one that has not yet.
+ */
+function readinessSettle(input: LbInput, interval: number, fall: number): number {
+  const d = DEFAULTS.service.health;
+  const health = Math.max(...input.services.map((s) => ((s.health?.interval ?? d.interval) * (s.health?.fall ?? d.fall)) / 1000));
+  return Math.ceil(health + interval * fall) + 1;
 }
 
 /**

@@ -53,6 +53,8 @@ export function renderKeepalived(m: Model, node: NodeModel): string {
         : `${c.fall} failed checks (${c.fall * c.interval} s) change the priority by ${c.weight}`,
     script: { name: c.scriptName, command: c.command, interval: c.interval, timeout: c.timeout, fall: c.fall, rise: c.rise },
     ready: r ? { name: r.scriptName, command: r.command, interval: r.interval, timeout: r.timeout, fall: r.fall, rise: r.rise, weight: String(r.weight) } : false,
+    // the same on every node (one template); keepalived ignores it where state is MASTER
+    preemptDelay: r ? String(r.preemptDelay) : '',
     hold: h ? { name: h.trackName, file: h.file, notify: h.notify, fifo: h.fifo, weight: String(h.weight) } : false,
     garpRefresh: m.vrrp.garpRefresh,
     instanceName: vrrpInstanceName(m.name),

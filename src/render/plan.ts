@@ -217,7 +217,7 @@ function holderPlan(m: Model): Plan['holder'] {
   const a = m.vrrp.advertInterval;
   let coldStart: string;
   if (!master) {
-    coldStart = `every node starts as BACKUP and takes no VIP before its checks pass; the first to pass them takes the VIP after ${secs(masterDownSeconds(a, top.priority))} (3 adverts + skew); when several start together, ${top.name} (priority ${top.priority}) wins`;
+    coldStart = `every node starts as BACKUP and takes no VIP before its checks pass; the first to pass them takes the VIP after ${secs(masterDownSeconds(a, top.priority, m.vrrp.downTimerAdverts))} (${m.vrrp.downTimerAdverts} adverts + skew); when several start together, ${top.name} (priority ${top.priority}) wins`;
   } else if (master === top) {
     coldStart = `${master.name} starts as MASTER (state: MASTER): once its checks pass it takes the VIP after one advert (${secs(a + skewSeconds(a, master.priority))}) unless another node already holds it`;
   } else {
@@ -244,9 +244,10 @@ function backendCutPlan(m: Model, masterDown: number): { seconds: number; how: s
     return inter + h.fall * Math.min(s.timeouts.connect, inter) + (h.fall - 1) * fastinter;
   }));
   const detect = r.interval * r.fall;
+  const delay = r.preemptDelay;
   return {
-    seconds: round(down + detect + masterDown),
-    how: `haproxy marks every server DOWN (<= ${secs(down)}), the readiness check fails (<= ${secs(detect)}), and the BACKUP, which ignores the lower adverts, takes over after its Master_Down timer (${secs(masterDown)}); when no node can reach a server, the VIP stays`,
+    seconds: round(down + detect + delay + masterDown),
+    how: `haproxy marks every server DOWN (<= ${secs(down)}), the readiness check fails (<= ${secs(detect)}), the BACKUP waits its preempt_delay (${secs(delay)}, so that in an outage of every server each node has checked before any moves) and then ignores the lower adverts and takes over after its Master_Down timer (${secs(masterDown)}); when no node can reach a server, the VIP stays`,
   };
 }
 

@@ -29,7 +29,7 @@ describe('lbbake explain on the example', () => {
     expect(t).toContain('haproxy dies on the MASTER: 1 s = detect 1 s + takeover 0 s');
     expect(t).toContain('MASTER node lost:           0.5 s');
     expect(t).toContain('MASTER stops or reboots:    0 s');
-    expect(t).toContain('MASTER reaches no server:   5 s');
+    expect(t).toContain('MASTER reaches no server:   9 s');
     expect(t).toContain("haproxy.service reports haproxy's exit (stop, crash, failed start) at once");
     expect(t).toContain('host: every node loads the nftables table inet lbbake_vrrp (lbbake-vrrp-firewall.service): VRRP only from 10.168.222.189, 10.168.222.190');
     expect(t).toContain('takes over after its Master_Down timer: 5 missed adverts x 0.1 s');
@@ -56,7 +56,7 @@ describe('lbbake explain on the example', () => {
     expect(p.failover.haproxyDeath).toMatchObject({ detectSeconds: 1, takeoverSeconds: 0, totalSeconds: 1 });
     expect(p.failover.nodeLoss.seconds).toBe(0.5);
     expect(p.failover.gracefulStop.seconds).toBe(0);
-    expect(p.failover.backendCut.seconds).toBe(5);
+    expect(p.failover.backendCut.seconds).toBe(9);
     expect(p.firewall.filter((f: any) => f.protocol.startsWith('vrrp'))).toHaveLength(2);
     expect(Object.keys(p.clouds)).toEqual(['aws', 'gce', 'azure', 'openstack']);
   });
