@@ -133,25 +133,6 @@ export function normalize(input: LbInput): Model {
   const onFailure = c.onFailure ?? DEFAULTS.check.onFailure;
   const interval = c.interval ?? DEFAULTS.check.interval;
   const weight = c.weight ?? (onFailure === 'fault' ? 0 : w.lowerPriority);
-  const r = v.readiness ?? {};
-  const readiness: ReadinessModel | undefined =
-    (r.enabled ?? DEFAULTS.readiness.enabled)
-      ? {
-          scriptName: 'chk_ready',
-          command: readyCommand(r.port ?? DEFAULTS.readiness.port),
-          port: r.port ?? DEFAULTS.readiness.port,
-          uri: READY_URI,
-          interval: r.interval ?? DEFAULTS.readiness.interval,
-          // curl gives up after 2 s; the rest tolerates a slow exec on a starved VM
-          timeout: Math.max(5, r.interval ?? DEFAULTS.readiness.interval),
-          fall: r.fall ?? DEFAULTS.readiness.fall,
-          rise: r.rise ?? DEFAULTS.readiness.rise,
-          weight: -w.readiness,
-          preemptDelay: readinessSettle(input, r.interval ?? DEFAULTS.readiness.interval, r.fall ?? DEFAULTS.readiness.fall),
-        }
-      : undefined;
-  const hold: HoldModel | undefined = preempt ? undefined : { trackName: 'lbbake_holder', file: HOLD_FILE, notify: HOLD_NOTIFY, fifo: HOLD_FIFO, weight: w.hold };
-
   const services: ServiceModel[] = input.services.map((s, i) => {
     const port = s.port ?? DEFAULTS.service.port;
     return {
@@ -166,6 +147,27 @@ export function normalize(input: LbInput): Model {
       pointer: pointer('services', i),
     };
   });
+
+  const r = v.readiness ?? {};
+  const readyInterval = r.interval ?? DEFAULTS.readiness.interval;
+  const readyFall = r.fall ?? DEFAULTS.readiness.fall;
+  const readiness: ReadinessModel | undefined =
+    (r.enabled ?? DEFAULTS.readiness.enabled)
+      ? {
+          scriptName: 'chk_ready',
+          command: readyCommand(r.port ?? DEFAULTS.readiness.port),
+          port: r.port ?? DEFAULTS.readiness.port,
+          uri: READY_URI,
+          interval: readyInterval,
+          // curl gives up after 2 s; the rest tolerates a slow exec on a starved VM
+          timeout: Math.max(5, readyInterval),
+          fall: readyFall,
+          rise: r.rise ?? DEFAULTS.readiness.rise,
+          weight: -w.readiness,
+          preemptDelay: readinessSettle(services, readyInterval, readyFall),
+        }
+      : undefined;
+  const hold: HoldModel | undefined = preempt ? undefined : { trackName: 'lbbake_holder', file: HOLD_FILE, notify: HOLD_NOTIFY, fifo: HOLD_FIFO, weight: w.hold };
 
   const st = input.stats ?? {};
   const statsEnabled = st.enabled ?? DEFAULTS.stats.enabled;
@@ -268,9 +270,8 @@ function dnsModel(service: string, d: NonNullable<LbInput['services'][number]['d
  * service's health detection, interval x fall, plus the readiness polls), plus 1 s: keepalived's
  * preempt_delay, so the node that noticed first does not lose the VIP to one that has not yet.
  */
-function readinessSettle(input: LbInput, interval: number, fall: number): number {
-  const d = DEFAULTS.service.health;
-  const health = Math.max(...input.services.map((s) => ((s.health?.interval ?? d.interval) * (s.health?.fall ?? d.fall)) / 1000));
+function readinessSettle(services: ServiceModel[], interval: number, fall: number): number {
+  const health = Math.max(...services.map((s) => (s.health.interval * s.health.fall) / 1000));
   return Math.ceil(health + interval * fall) + 1;
 }
 
