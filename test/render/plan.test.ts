@@ -82,6 +82,14 @@ describe('lbbake explain on the example', () => {
     expect(p.failover.haproxyDeath.takeoverSeconds).toBe(1.09);
     expect(p.failover.gracefulStop.seconds).toBe(1.09);
   });
+  it('the backend-cut budget waits the preempt_delay of the slowest service\'s health detection', async () => {
+    const f = variant('slow-health', (d) => {
+      d.services[0].health = { ...d.services[0].health, interval: 2000, fall: 3 };
+    });
+    const p = JSON.parse((await run(['explain', f, '--json'])).stdout);
+    // preempt_delay: ceil(2 s x 3 + readiness 1 s x 1) + 1 = 8 s (4 s with the defaults)
+    expect(p.failover.backendCut.how).toContain('preempt_delay (8 s,');
+  });
   it('a lower-priority node given state MASTER: who holds the VIP at a cold start, and after', async () => {
     const off = variant('lowmaster', (d) => {
       d.nodes[1].state = 'MASTER';
